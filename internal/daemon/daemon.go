@@ -1,0 +1,132 @@
+// Package daemon wires lambdad together: the store, the registry, the
+// execution machinery and the Lambda API, and runs them until its context
+// ends.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lambdad/lambdad/internal/api"
+	"github.com/lambdad/lambdad/internal/registry"
+	"github.com/lambdad/lambdad/internal/sigv4"
+	"github.com/lambdad/lambdad/internal/store"
+)
+
+// AddrFile is the name of the file, in the data directory, where a running
+// daemon writes the address it listens on (useful with port 0).
+const AddrFile = "lambdad.addr"
+
+// Daemon is one lambdad process's worth of services.
+type Daemon struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns a daemon ready to Run.
+func New(cfg Config, log *slog.Logger) (*Daemon, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return &Daemon{cfg: cfg, log: log}, nil
+}
+
+// Run serves the Lambda API until ctx ends, then shuts down in order: stop
+// accepting requests and let those in flight finish, stop the execution
+// environments, close the store. It returns the first error that stopped it,
+// or nil after a requested shutdown.
+func (d *Daemon) Run(ctx context.Context) error {
+	cfg := d.cfg
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if cfg.UsesDevCredentials() {
+		d.log.Warn("using the development credentials; set LAMBDAD_ACCESS_KEY_ID and LAMBDAD_SECRET_ACCESS_KEY for anything but local development",
+			"access_key_id", cfg.AccessKeyID)
+	}
+
+	st, err := store.Open(ctx, store.Config{Dir: filepath.Join(cfg.DataDir, "store")}, d.log.With("component", "store"))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	// The store closes last, after everything that writes to it.
+	defer func() {
+		if err := st.Close(); err != nil {
+			d.log.Error("close store", "err", err)
+		}
+	}()
+
+	reg, err := registry.New(ctx, st, registry.Config{
+		Region:           cfg.Region,
+		ConcurrencyLimit: cfg.ConcurrencyLimit,
+	}, d.log.With("component", "registry"))
+	if err != nil {
+		return fmt.Errorf("open registry: %w", err)
+	}
+
+	apiServer, err := api.New(api.Config{
+		Region: cfg.Region,
+		Credentials: []sigv4.Credentials{{
+			AccessKeyID:     cfg.AccessKeyID,
+			SecretAccessKey: cfg.SecretAccessKey,
+			AccountID:       cfg.AccountID,
+		}},
+	}, reg, d.log.With("component", "api"))
+	if err != nil {
+		return fmt.Errorf("create api: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	addr := ln.Addr().String()
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, AddrFile), []byte(addr+"\n"), 0o600); err != nil {
+		ln.Close()
+		return fmt.Errorf("write address file: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           apiServer,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	regDone := make(chan error, 1)
+	go func() { regDone <- reg.Run(runCtx) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
+	d.log.Info("lambdad ready", "addr", addr, "data_dir", cfg.DataDir, "region", cfg.Region, "account", cfg.AccountID)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveDone:
+		runErr = fmt.Errorf("serve api: %w", err)
+	case err := <-regDone:
+		runErr = fmt.Errorf("registry: %w", err)
+		regDone <- err
+	}
+
+	d.log.Info("lambdad stopping")
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer stop()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		d.log.Warn("api shutdown", "err", err)
+	}
+	cancel()
+	if err := <-regDone; err != nil && !errors.Is(err, context.Canceled) && runErr == nil {
+		runErr = fmt.Errorf("registry: %w", err)
+	}
+	os.Remove(filepath.Join(cfg.DataDir, AddrFile))
+	d.log.Info("lambdad stopped")
+	return runErr
+}
