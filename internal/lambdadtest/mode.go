@@ -1,0 +1,5 @@
+package lambdadtest
+
+import "io/fs"
+
+func fsMode(perm uint32) fs.FileMode { return fs.FileMode(perm) & fs.ModePerm }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package lambdadtest
+
+const raceEnabled = false
