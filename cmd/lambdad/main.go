@@ -20,6 +20,7 @@ const usage = `usage: lambdad <command> [flags]
 
 commands:
   serve     run the Lambda API and execution environments
+  logs      print a function's logs (lambdad logs NAME [--follow])
   version   print the version
 `
 
@@ -32,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "logs":
+		return runLogs(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "lambdad", version)
 		return 0

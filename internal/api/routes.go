@@ -35,6 +35,7 @@ var routes = []route{
 	{"GET", "/2015-03-31/functions/{FunctionName}/configuration", "GetFunctionConfiguration", 0, getFunctionConfiguration},
 	{"PUT", "/2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration", 0, updateFunctionConfiguration},
 	{"PUT", "/2015-03-31/functions/{FunctionName}/code", "UpdateFunctionCode", maxCodeBody, updateFunctionCode},
+	{"POST", "/2015-03-31/functions/{FunctionName}/invocations", "Invoke", maxInvokeBody, invoke},
 
 	{"GET", "/2017-03-31/tags/{Resource}", "ListTags", 0, listTags},
 	{"POST", "/2017-03-31/tags/{Resource}", "TagResource", 0, tagResource},

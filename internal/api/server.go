@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdad/lambdad/internal/awserr"
 	"github.com/lambdad/lambdad/internal/registry"
+	"github.com/lambdad/lambdad/internal/scheduler"
 	"github.com/lambdad/lambdad/internal/sigv4"
 )
 
@@ -33,6 +34,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	reg      *registry.Registry
+	sched    *scheduler.Scheduler
 	verifier *sigv4.Verifier
 	mux      *http.ServeMux
 	// codeKey signs code download URLs; it is random per process, so URLs
@@ -42,8 +44,8 @@ type Server struct {
 
 var _ http.Handler = (*Server)(nil)
 
-// New returns the API server for reg.
-func New(cfg Config, reg *registry.Registry, log *slog.Logger) (*Server, error) {
+// New returns the API server of the functions in reg, run by sched.
+func New(cfg Config, reg *registry.Registry, sched *scheduler.Scheduler, log *slog.Logger) (*Server, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("api: no region")
 	}
@@ -58,9 +60,10 @@ func New(cfg Config, reg *registry.Registry, log *slog.Logger) (*Server, error) 
 		keys[c.AccessKeyID] = c
 	}
 	s := &Server{
-		cfg: cfg,
-		log: log,
-		reg: reg,
+		cfg:   cfg,
+		log:   log,
+		reg:   reg,
+		sched: sched,
 		verifier: sigv4.NewVerifier("lambda", func(id string) (sigv4.Credentials, bool) {
 			c, ok := keys[id]
 			return c, ok

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/lambdad/lambdad/internal/api"
+	"github.com/lambdad/lambdad/internal/logs"
 	"github.com/lambdad/lambdad/internal/registry"
+	"github.com/lambdad/lambdad/internal/sandbox"
+	"github.com/lambdad/lambdad/internal/scheduler"
 	"github.com/lambdad/lambdad/internal/sigv4"
 	"github.com/lambdad/lambdad/internal/store"
 )
@@ -47,12 +50,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
 	if cfg.UsesDevCredentials() {
 		d.log.Warn("using the development credentials; set LAMBDAD_ACCESS_KEY_ID and LAMBDAD_SECRET_ACCESS_KEY for anything but local development",
 			"access_key_id", cfg.AccessKeyID)
 	}
 
-	st, err := store.Open(ctx, store.Config{Dir: filepath.Join(cfg.DataDir, "store")}, d.log.With("component", "store"))
+	st, err := store.Open(ctx, store.Config{Dir: filepath.Join(dataDir, "store")}, d.log.With("component", "store"))
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -71,6 +78,35 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("open registry: %w", err)
 	}
 
+	sb, err := sandbox.NewManager(sandbox.Config{
+		Isolation:   cfg.Isolation,
+		HiddenPaths: []string{dataDir},
+		WorkDir:     filepath.Join(dataDir, "sandbox"),
+	}, d.log.With("component", "sandbox"))
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	defer func() {
+		if err := sb.Close(); err != nil {
+			d.log.Warn("close sandbox manager", "err", err)
+		}
+	}()
+	logStore, err := logs.NewStore(filepath.Join(dataDir, "logs"))
+	if err != nil {
+		return err
+	}
+	sched, err := scheduler.New(scheduler.Config{
+		Region:           cfg.Region,
+		ConcurrencyLimit: cfg.ConcurrencyLimit,
+		ReservedTotal:    reg.ReservedTotal,
+		IdleTimeout:      cfg.IdleTimeout,
+		CodeDir:          filepath.Join(dataDir, "code"),
+		Code:             reg.Code,
+	}, sb, logStore, d.log.With("component", "scheduler"))
+	if err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+
 	apiServer, err := api.New(api.Config{
 		Region: cfg.Region,
 		Credentials: []sigv4.Credentials{{
@@ -78,7 +114,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			SecretAccessKey: cfg.SecretAccessKey,
 			AccountID:       cfg.AccountID,
 		}},
-	}, reg, d.log.With("component", "api"))
+	}, reg, sched, d.log.With("component", "api"))
 	if err != nil {
 		return fmt.Errorf("create api: %w", err)
 	}
@@ -102,9 +138,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	regDone := make(chan error, 1)
 	go func() { regDone <- reg.Run(runCtx) }()
+	// The scheduler stops after the API has drained, so in-flight invokes
+	// finish first; it has its own context for that reason.
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSched()
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- sched.Run(schedCtx) }()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
-	d.log.Info("lambdad ready", "addr", addr, "data_dir", cfg.DataDir, "region", cfg.Region, "account", cfg.AccountID)
+	d.log.Info("lambdad ready", "addr", addr, "data_dir", dataDir, "sandbox", sb.Mode().String(), "region", cfg.Region, "account", cfg.AccountID)
 
 	var runErr error
 	select {
@@ -121,6 +163,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stop()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		d.log.Warn("api shutdown", "err", err)
+	}
+	stopSched()
+	if err := <-schedDone; err != nil && runErr == nil {
+		runErr = fmt.Errorf("scheduler: %w", err)
 	}
 	cancel()
 	if err := <-regDone; err != nil && !errors.Is(err, context.Canceled) && runErr == nil {

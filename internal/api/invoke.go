@@ -1,0 +1,99 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/lambdad/lambdad/internal/awserr"
+	"github.com/lambdad/lambdad/internal/scheduler"
+)
+
+// Invoke limits.
+const (
+	maxClientContext = 3583 // base64 bytes of X-Amz-Client-Context
+)
+
+// invoke serves Invoke: RequestResponse and DryRun. The invoke hot path:
+// resolve the version in memory, hand the payload to the scheduler, write
+// the result bytes back.
+func invoke(s *Server, w http.ResponseWriter, r *http.Request, c *call) error {
+	h := r.Header
+	invocationType := h.Get("X-Amz-Invocation-Type")
+	switch invocationType {
+	case "", "RequestResponse", "DryRun":
+	case "Event":
+		return awserr.New(awserr.InvalidParameterValue, "Asynchronous invocation (InvocationType Event) is not supported by lambdad yet.")
+	default:
+		return awserr.Validationf(invocationType, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+	}
+	logType := h.Get("X-Amz-Log-Type")
+	if logType != "" && logType != "None" && logType != "Tail" {
+		return awserr.Validationf(logType, "logType", "Member must satisfy enum value set: [None, Tail]")
+	}
+	fn, invokedARN, err := s.resolveForInvoke(c.Account, r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier"))
+	if err != nil {
+		return err
+	}
+	if len(c.Body) > 0 && !json.Valid(c.Body) {
+		return awserr.New(awserr.InvalidRequestContent, "Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value")
+	}
+	clientContext, err := decodeClientContext(h.Get("X-Amz-Client-Context"))
+	if err != nil {
+		return err
+	}
+	if invocationType == "DryRun" {
+		return writeEmpty(w, http.StatusNoContent)
+	}
+
+	// The invocation's request id is the API request's, as on AWS.
+	req := scheduler.Request{
+		RequestID:     c.RequestID,
+		Payload:       c.Body,
+		ContentType:   h.Get("Content-Type"),
+		InvokedARN:    invokedARN,
+		TraceID:       h.Get("X-Amzn-Trace-Id"),
+		ClientContext: clientContext,
+		Tail:          logType == "Tail",
+	}
+	if req.ContentType == "" || req.ContentType == "application/octet-stream" {
+		req.ContentType = "application/json"
+	}
+	res, err := s.sched.Invoke(r.Context(), fn, &req)
+	if err != nil {
+		return err
+	}
+	out := w.Header()
+	out["X-Amz-Executed-Version"] = []string{fn.Version}
+	if res.FunctionError {
+		out["X-Amz-Function-Error"] = []string{"Unhandled"}
+	}
+	if req.Tail {
+		out["X-Amz-Log-Result"] = []string{base64.StdEncoding.EncodeToString(res.LogTail)}
+	}
+	out["Content-Type"] = []string{"application/json"}
+	out["Content-Length"] = []string{strconv.Itoa(len(res.Payload))}
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(res.Payload)
+	if err != nil {
+		s.log.Debug("write invoke response", "request_id", c.RequestID, "err", err)
+	}
+	return nil
+}
+
+// decodeClientContext checks X-Amz-Client-Context (base64 of a JSON object,
+// at most 3,583 bytes) and returns the decoded JSON the runtime receives.
+func decodeClientContext(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	if len(v) > maxClientContext {
+		return "", awserr.Validationf(v, "clientContext", "Member must have length less than or equal to 3583")
+	}
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || !json.Valid(raw) {
+		return "", awserr.New(awserr.InvalidRequestContent, "Client context must be a valid Base64-encoded JSON object.")
+	}
+	return string(raw), nil
+}

@@ -1,0 +1,309 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lambdad/lambdad/internal/awserr"
+	"github.com/lambdad/lambdad/internal/codezip"
+	"github.com/lambdad/lambdad/internal/logs"
+	"github.com/lambdad/lambdad/internal/sandbox"
+	"github.com/lambdad/lambdad/internal/store"
+)
+
+// Config configures a Scheduler.
+type Config struct {
+	Region string
+	// ConcurrencyLimit is the account's concurrent executions.
+	ConcurrencyLimit int
+	// ReservedTotal returns the sum of the account's reserved concurrency.
+	ReservedTotal func(account string) int
+	// IdleTimeout is how long an unused environment stays warm.
+	IdleTimeout time.Duration
+	// InitTimeout bounds an environment's Init phase (AWS: 10 s).
+	InitTimeout time.Duration
+	// CodeDir is where code zips are extracted, once per digest.
+	CodeDir string
+	// Code returns a code zip by digest.
+	Code func(ctx context.Context, d store.Digest) ([]byte, error)
+	// ShutdownGrace is how long a runtime gets between SIGTERM and SIGKILL.
+	ShutdownGrace time.Duration
+}
+
+// Scheduler owns every execution environment of a daemon.
+type Scheduler struct {
+	cfg     Config
+	log     *slog.Logger
+	sandbox *sandbox.Manager
+	logs    *logs.Store
+
+	mu       sync.Mutex
+	pools    map[poolKey]*pool
+	byFn     map[fnKey]*fnState // concurrency per function
+	inFlight map[string]int     // unreserved busy environments per account
+	closed   bool
+
+	codeMu sync.Mutex
+	codes  map[store.Digest]*codeDir
+
+	wg sync.WaitGroup // environment goroutines
+}
+
+type fnKey struct{ account, name string }
+
+type poolKey struct {
+	account, name, version string
+}
+
+// fnState counts the busy environments of one function, across versions.
+type fnState struct {
+	busy int
+}
+
+// New returns a scheduler that starts environments with sb and writes their
+// logs to ls.
+func New(cfg Config, sb *sandbox.Manager, ls *logs.Store, log *slog.Logger) (*Scheduler, error) {
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
+	if cfg.InitTimeout <= 0 {
+		cfg.InitTimeout = 10 * time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 2 * time.Second
+	}
+	if cfg.ReservedTotal == nil {
+		cfg.ReservedTotal = func(string) int { return 0 }
+	}
+	if err := os.MkdirAll(cfg.CodeDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create code dir: %w", err)
+	}
+	return &Scheduler{
+		cfg:      cfg,
+		log:      log,
+		sandbox:  sb,
+		logs:     ls,
+		pools:    make(map[poolKey]*pool),
+		byFn:     make(map[fnKey]*fnState),
+		inFlight: make(map[string]int),
+		codes:    make(map[store.Digest]*codeDir),
+	}, nil
+}
+
+// Run reaps idle environments until ctx ends, then stops every environment
+// and waits for them. Invocations still running are ended.
+func (s *Scheduler) Run(ctx context.Context) error {
+	tick := s.cfg.IdleTimeout / 4
+	tick = min(max(tick, 50*time.Millisecond), 5*time.Second)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			return nil
+		case now := <-t.C:
+			s.reap(now)
+		}
+	}
+}
+
+// shutdown stops every environment and waits until their processes are gone.
+func (s *Scheduler) shutdown() {
+	s.mu.Lock()
+	s.closed = true
+	pools := make([]*pool, 0, len(s.pools))
+	for _, p := range s.pools {
+		pools = append(pools, p)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range pools {
+		for _, e := range p.retire() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.stop(s.cfg.ShutdownGrace)
+			}()
+		}
+	}
+	wg.Wait()
+	s.wg.Wait()
+}
+
+// reap stops environments idle for longer than IdleTimeout.
+func (s *Scheduler) reap(now time.Time) {
+	s.mu.Lock()
+	pools := make([]*pool, 0, len(s.pools))
+	for _, p := range s.pools {
+		pools = append(pools, p)
+	}
+	s.mu.Unlock()
+	for _, p := range pools {
+		for _, e := range p.expired(now.Add(-s.cfg.IdleTimeout)) {
+			s.log.Debug("reaping idle environment", "function", p.fn.Name, "env", e.id)
+			go e.stop(s.cfg.ShutdownGrace)
+		}
+	}
+}
+
+// Retire stops the environments of a function (all versions): idle ones now,
+// busy ones when their invocation ends. Used when a function is deleted.
+func (s *Scheduler) Retire(account, name string) {
+	s.mu.Lock()
+	var retired []*pool
+	for k, p := range s.pools {
+		if k.account == account && k.name == name {
+			retired = append(retired, p)
+			delete(s.pools, k)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range retired {
+		for _, e := range p.retire() {
+			go e.stop(s.cfg.ShutdownGrace)
+		}
+	}
+}
+
+// Invoke runs req on an environment of fn and returns the function's result.
+// It returns an *awserr.Error when the invocation did not reach the function
+// (throttled, daemon closing). ctx bounds only the wait for a caller that
+// went away; a started invocation runs to its own deadline, as on AWS.
+func (s *Scheduler) Invoke(ctx context.Context, fn *Function, req *Request) (*Result, error) {
+	p, err := s.acquire(fn)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(fn)
+
+	e := p.take()
+	fresh := e == nil
+	if fresh {
+		var failed *Result
+		e, failed, err = s.startEnvironment(ctx, p, req)
+		if err != nil {
+			return nil, err
+		}
+		if failed != nil {
+			return failed, nil
+		}
+	}
+	res, healthy := e.invoke(req, fresh)
+	if healthy {
+		p.put(e)
+	} else {
+		go e.stop(0)
+	}
+	return res, nil
+}
+
+// acquire reserves concurrency for one invocation of fn and returns the
+// pool of its version, or a throttle error.
+func (s *Scheduler) acquire(fn *Function) (*pool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, awserr.New(awserr.Service, "lambdad is shutting down")
+	}
+	fk := fnKey{fn.Account, fn.Name}
+	st := s.byFn[fk]
+	if st == nil {
+		st = &fnState{}
+		s.byFn[fk] = st
+	}
+	if fn.Reserved >= 0 {
+		if st.busy >= fn.Reserved {
+			return nil, throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
+		}
+	} else {
+		unreserved := s.cfg.ConcurrencyLimit - s.cfg.ReservedTotal(fn.Account)
+		if s.inFlight[fn.Account] >= unreserved {
+			return nil, throttle("ConcurrentInvocationLimitExceeded")
+		}
+		s.inFlight[fn.Account]++
+	}
+	st.busy++
+
+	pk := poolKey{fn.Account, fn.Name, fn.Version}
+	p := s.pools[pk]
+	if p == nil || p.fn.Revision != fn.Revision {
+		if p != nil {
+			// The function changed: the old environments finish what they
+			// run and are not reused.
+			for _, e := range p.retire() {
+				go e.stop(s.cfg.ShutdownGrace)
+			}
+		}
+		p = newPool(*fn)
+		s.pools[pk] = p
+	}
+	return p, nil
+}
+
+func (s *Scheduler) release(fn *Function) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.byFn[fnKey{fn.Account, fn.Name}]; st != nil {
+		st.busy--
+	}
+	if fn.Reserved < 0 {
+		s.inFlight[fn.Account]--
+	}
+}
+
+func throttle(reason string) error {
+	return &awserr.Error{Code: awserr.TooManyRequests, Message: "Rate Exceeded.", Reason: reason}
+}
+
+// codeDir is the extracted code of one digest, shared by every environment
+// that runs it.
+type codeDir struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// extract returns the directory holding the code of d, extracting it on
+// first use.
+func (s *Scheduler) extract(ctx context.Context, d store.Digest) (string, error) {
+	s.codeMu.Lock()
+	c := s.codes[d]
+	if c == nil {
+		c = &codeDir{}
+		s.codes[d] = c
+	}
+	s.codeMu.Unlock()
+	c.once.Do(func() {
+		dir := filepath.Join(s.cfg.CodeDir, d.Hex())
+		if _, err := os.Stat(dir); err == nil {
+			c.path = dir
+			return
+		}
+		zip, err := s.cfg.Code(ctx, d)
+		if err != nil {
+			c.err = fmt.Errorf("read code %s: %w", d.Hex(), err)
+			return
+		}
+		if err := codezip.Extract(ctx, zip, dir, codezip.MaxUnzippedSize); err != nil {
+			c.err = fmt.Errorf("extract code %s: %w", d.Hex(), err)
+			return
+		}
+		c.path = dir
+	})
+	if c.err != nil {
+		// Let a later invocation try again.
+		s.codeMu.Lock()
+		if s.codes[d] == c {
+			delete(s.codes, d)
+		}
+		s.codeMu.Unlock()
+	}
+	return c.path, c.err
+}
