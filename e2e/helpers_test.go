@@ -74,3 +74,5 @@ func writeFile(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
