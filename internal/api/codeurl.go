@@ -50,7 +50,7 @@ func (s *Server) downloadCode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, "", awserr.New(awserr.AccessDenied, "Request has expired"))
 		return
 	}
-	d, err := store.ParseDigest(digest)
+	d, err := store.ParseHex(digest)
 	if err != nil {
 		writeError(w, s.log, "", awserr.New(awserr.ResourceNotFound, "The specified key does not exist."))
 		return
