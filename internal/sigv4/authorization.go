@@ -85,7 +85,7 @@ func parseAuthorizationHeader(header string, a *authorization) *awserr.Error {
 		for rest := params; rest != ""; {
 			part := rest
 			rest = ""
-			if i := strings.IndexAny(part, ", \t"); i >= 0 {
+			if i := indexSeparator(part); i >= 0 {
 				part, rest = part[:i], part[i+1:]
 			}
 			if part == "" {
@@ -121,6 +121,18 @@ func parseAuthorizationHeader(header string, a *authorization) *awserr.Error {
 		return awserr.New(awserr.IncompleteSignature, "%s", msg.String())
 	}
 	return parseCredential(credential, a)
+}
+
+// indexSeparator returns the index of the first comma, space or tab in s, or
+// -1.
+func indexSeparator(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', ' ', '\t':
+			return i
+		}
+	}
+	return -1
 }
 
 // parseCredential splits "AKID/date/region/service/aws4_request" into a.

@@ -321,10 +321,11 @@ func headerValues(h http.Header, name string) []string {
 // tokenByte reports whether c may appear in an HTTP header name (RFC 9110
 // token), the condition for net/http to canonicalise the name.
 func tokenByte(c byte) bool {
-	if unreserved(c) {
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '^', '`', '|':
 		return true
 	}
-	return strings.IndexByte("!#$%&'*+^`|", c) >= 0
+	return unreserved(c)
 }
 
 // appendTrimmed appends v without leading and trailing white space and with

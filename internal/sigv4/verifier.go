@@ -72,8 +72,13 @@ func NewVerifier(service string, lookup func(accessKeyID string) (Credentials, b
 // r.Body. now is the server's clock.
 //
 // On success it returns the signer's credentials, the region of the signing
-// scope and the signing time. Otherwise it returns an *awserr.Error, always
-// with a 403 status:
+// scope and the signing time. Any region-shaped scope region ([a-z0-9-]+) is
+// accepted; deciding whether it is served is the caller's business. A
+// signature is accepted over the normalised or the literal path, and over
+// repeated query parameters sorted by encoded (specification) or decoded
+// (aws-sdk-go-v2) value, because real clients differ there.
+//
+// Otherwise it returns an *awserr.Error, always with a 403 status:
 //
 //   - MissingAuthenticationTokenException: neither an Authorization header nor
 //     presigned query parameters.

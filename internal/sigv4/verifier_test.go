@@ -229,9 +229,12 @@ func TestVerifyRejects(t *testing.T) {
 			code:   awserr.InvalidSignature, message: mismatch,
 		},
 		{
-			name:   "tampered path",
-			tamper: func(r *http.Request, b []byte) []byte { r.RequestURI = strings.Replace(r.RequestURI, "my-fn", "other", 1); return b },
-			code:   awserr.InvalidSignature, message: mismatch,
+			name: "tampered path",
+			tamper: func(r *http.Request, b []byte) []byte {
+				r.RequestURI = strings.Replace(r.RequestURI, "my-fn", "other", 1)
+				return b
+			},
+			code: awserr.InvalidSignature, message: mismatch,
 		},
 		{
 			name: "path decoded before verifying",
