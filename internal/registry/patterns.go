@@ -32,12 +32,12 @@ var (
 	aliasNamePattern = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
 	allDigits        = regexp.MustCompile(`^[0-9]+$`)
 
-	rolePattern        = mustPattern(`arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`)
-	handlerPattern     = mustPattern(`[^\s]+`)
-	envNamePattern     = mustPattern(`[a-zA-Z]([a-zA-Z0-9_])+`)
-	kmsKeyArnPattern   = mustPattern(`(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
-	resourceArnPattern = mustPattern(`(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
-	logGroupPattern    = mustPattern(`[\.\-_/#A-Za-z0-9]+`)
+	rolePattern         = mustPattern(`arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`)
+	handlerPattern      = mustPattern(`[^\s]+`)
+	envNamePattern      = mustPattern(`[a-zA-Z]([a-zA-Z0-9_])+`)
+	kmsKeyArnPattern    = mustPattern(`(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
+	resourceArnPattern  = mustPattern(`(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
+	logGroupPattern     = mustPattern(`[\.\-_/#A-Za-z0-9]+`)
 	masterRegionPattern = mustPattern(`ALL|[a-z]{2}(-gov)?-[a-z]+-\d{1}`)
 	// taggablePattern is TaggableResource, the Resource of the tag operations.
 	taggablePattern = mustPattern(`arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)`)
