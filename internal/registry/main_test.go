@@ -137,6 +137,11 @@ func ptr[T any](v T) *T { return &v }
 
 // createInput is a valid CreateFunction request for name.
 func createInput(t testing.TB, name string) *CreateFunctionInput {
+	return inputWithZip(name, makeZip(t, map[string]string{"index.py": "def handler(e, c):\n    return e\n"}))
+}
+
+// inputWithZip is a valid CreateFunction request for name with code zip.
+func inputWithZip(name string, zip []byte) *CreateFunctionInput {
 	return &CreateFunctionInput{
 		FunctionName: ptr(name),
 		FunctionSettings: FunctionSettings{
@@ -144,7 +149,7 @@ func createInput(t testing.TB, name string) *CreateFunctionInput {
 			Runtime: ptr("python3.12"),
 			Handler: ptr("index.handler"),
 		},
-		Code: &FunctionCode{ZipFile: makeZip(t, map[string]string{"index.py": "def handler(e, c):\n    return e\n"})},
+		Code: &FunctionCode{ZipFile: zip},
 	}
 }
 

@@ -197,10 +197,11 @@ func TestCreateConcurrentSameName(t *testing.T) {
 	e := newEnv(t)
 	const n = 8
 	errs := make([]error, n)
+	zip := makeZip(t, map[string]string{"index.py": "x"})
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = e.reg.CreateFunction(t.Context(), testAccount, createInput(t, "race"))
+			_, errs[i] = e.reg.CreateFunction(t.Context(), testAccount, inputWithZip("race", zip))
 		})
 	}
 	wg.Wait()
