@@ -129,9 +129,15 @@ func TestConcurrency(t *testing.T) {
 		err       error
 		code, msg string
 	}{
-		{"missing function", func() error { _, err := e.reg.PutFunctionConcurrency(ctx, testAccount, "doesnotexist", ptr(1)); return err }(),
+		{"missing function", func() error {
+			_, err := e.reg.PutFunctionConcurrency(ctx, testAccount, "doesnotexist", ptr(1))
+			return err
+		}(),
 			awserr.ResourceNotFound, "Function not found: " + arnPrefix + "doesnotexist:$LATEST"},
-		{"qualified", func() error { _, err := e.reg.PutFunctionConcurrency(ctx, testAccount, arnPrefix+"a:$LATEST", ptr(0)); return err }(),
+		{"qualified", func() error {
+			_, err := e.reg.PutFunctionConcurrency(ctx, testAccount, arnPrefix+"a:$LATEST", ptr(0))
+			return err
+		}(),
 			awserr.InvalidParameterValue, "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN."},
 		{"negative", func() error { _, err := e.reg.PutFunctionConcurrency(ctx, testAccount, "a", ptr(-1)); return err }(),
 			awserr.Validation, "1 validation error detected: Value '-1' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0"},

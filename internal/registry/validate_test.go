@@ -42,7 +42,9 @@ func TestCreateFunctionValidation(t *testing.T) {
 		{"other region", func(in *CreateFunctionInput) {
 			in.FunctionName = ptr("arn:aws:lambda:ap-southeast-1:123456789012:function:f")
 		}, awserr.ResourceNotFound, "Functions from 'ap-southeast-1' are not reachable in this region ('us-east-1')"},
-		{"other account", func(in *CreateFunctionInput) { in.FunctionName = ptr("arn:aws:lambda:us-east-1:111111111111:function:f") },
+		{"other account", func(in *CreateFunctionInput) {
+			in.FunctionName = ptr("arn:aws:lambda:us-east-1:111111111111:function:f")
+		},
 			awserr.AccessDenied, ""},
 		{"role pattern", func(in *CreateFunctionInput) { in.Role = ptr("r1") },
 			awserr.Validation, `1 validation error detected: Value 'r1' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`},
