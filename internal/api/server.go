@@ -35,6 +35,7 @@ type Server struct {
 	log      *slog.Logger
 	reg      *registry.Registry
 	sched    *scheduler.Scheduler
+	fns      schedFunctions
 	verifier *sigv4.Verifier
 	mux      *http.ServeMux
 	// codeKey signs code download URLs; it is random per process, so URLs

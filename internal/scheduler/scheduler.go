@@ -1,9 +1,11 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -291,7 +293,8 @@ func (s *Scheduler) extract(ctx context.Context, d store.Digest) (string, error)
 			c.err = fmt.Errorf("read code %s: %w", d.Hex(), err)
 			return
 		}
-		if err := codezip.Extract(ctx, zip, dir, codezip.MaxUnzippedSize); err != nil {
+		err = codezip.Extract(ctx, bytes.NewReader(zip), int64(len(zip)), dir, codezip.MaxUnzippedSize)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
 			c.err = fmt.Errorf("extract code %s: %w", d.Hex(), err)
 			return
 		}
