@@ -107,6 +107,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 
+	// A deleted function's environments stop; a changed one's are retired
+	// by the scheduler on its next invoke (new revision, new pool).
+	unsubscribe := reg.OnChange(func(c registry.Change) {
+		if c.New == nil {
+			go sched.Retire(c.Account, c.Name)
+		}
+	})
+	defer unsubscribe()
+
 	apiServer, err := api.New(api.Config{
 		Region: cfg.Region,
 		Credentials: []sigv4.Credentials{{
