@@ -107,10 +107,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 
-	// A deleted function's environments stop; a changed one's are retired
-	// by the scheduler on its next invoke (new revision, new pool).
+	// When a function's code or configuration changes, or it is deleted,
+	// its environments are retired: idle ones stop now, busy ones when
+	// their invocation ends.
 	unsubscribe := reg.OnChange(func(c registry.Change) {
-		if c.New == nil {
+		if c.Old != nil && (c.New == nil || c.New.Latest.RevisionID != c.Old.Latest.RevisionID) {
 			go sched.Retire(c.Account, c.Name)
 		}
 	})
