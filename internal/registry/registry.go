@@ -374,15 +374,44 @@ func (r *Registry) Resolve(account, name, qualifier string) (*Version, error) {
 	return fn.Latest, nil
 }
 
-// ResolveName is Resolve for a FunctionName and Qualifier as an Invoke
-// request gives them (NamespacedFunctionName: name, partial or full ARN,
-// optionally qualified), with AWS's validation errors.
-func (r *Registry) ResolveName(account, functionName, qualifier string) (*Version, error) {
-	t, err := r.target(account, functionName, qualifier, namespacedName)
-	if err != nil {
-		return nil, err
+// ResolveInvoke is Resolve for a FunctionName and Qualifier as an Invoke
+// request gives them (NamespacedFunctionName: a name, partial or full ARN,
+// optionally qualified), with AWS's validation errors. It also returns the
+// ARN the caller invoked: qualified when the caller named a qualifier.
+func (r *Registry) ResolveInvoke(account, functionName, qualifier string) (*Version, string, error) {
+	var t target
+	if qualifier == "" && isPlainName(functionName) {
+		// The common case needs no pattern matching.
+		t = target{account: account, name: functionName}
+	} else {
+		var err error
+		if t, err = r.target(account, functionName, qualifier, namespacedName); err != nil {
+			return nil, "", err
+		}
 	}
-	return r.Resolve(account, t.name, t.qualifier)
+	v, err := r.Resolve(account, t.name, t.qualifier)
+	if err != nil {
+		return nil, "", err
+	}
+	if t.qualifier == "" {
+		return v, v.Function.ARN, nil
+	}
+	return v, r.qualifiedARN(account, t.name, t.qualifier), nil
+}
+
+// isPlainName reports whether s is a bare function name of valid
+// characters, short enough to need no other check.
+func isPlainName(s string) bool {
+	if s == "" || len(s) > maxBareNameLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Code returns the deployment zip with digest d (Version.CodeDigest), or an

@@ -436,3 +436,68 @@ func TestWaitForHonoursContext(t *testing.T) {
 		t.Errorf("waitApplied = %v, want the context's error", err)
 	}
 }
+
+func TestResolveInvoke(t *testing.T) {
+	e := newEnv(t)
+	e.create("inv")
+	tests := []struct {
+		fn, q   string
+		invoked string
+		code    string
+		msg     string
+	}{
+		{fn: "inv", invoked: arnPrefix + "inv"},
+		{fn: "inv", q: "$LATEST", invoked: arnPrefix + "inv:$LATEST"},
+		{fn: "inv:$LATEST", invoked: arnPrefix + "inv:$LATEST"},
+		{fn: arnPrefix + "inv", invoked: arnPrefix + "inv"},
+		{fn: "123456789012:function:inv", invoked: arnPrefix + "inv"},
+		{fn: "nope", code: awserr.ResourceNotFound, msg: "Function not found: " + arnPrefix + "nope:$LATEST"},
+		{fn: "inv", q: "prod", code: awserr.ResourceNotFound, msg: "Function not found: " + arnPrefix + "inv:prod"},
+		{fn: "a.b", code: awserr.ResourceNotFound, msg: "Function not found: " + arnPrefix + "a.b:$LATEST"},
+		{fn: "inv!", code: awserr.Validation, msg: "1 validation error detected: Value 'inv!' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: " + namespacedPattern},
+		{fn: "inv:1", q: "2", code: awserr.InvalidParameterValue, msg: "The derived qualifier from the function name does not match the specified qualifier."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fn+"/"+tc.q, func(t *testing.T) {
+			v, invoked, err := e.reg.ResolveInvoke(testAccount, tc.fn, tc.q)
+			if tc.code != "" {
+				wantAWSError(t, err, tc.code, tc.msg)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if invoked != tc.invoked || v.Function.Name != "inv" {
+				t.Errorf("invoked %q (want %q), function %q", invoked, tc.invoked, v.Function.Name)
+			}
+		})
+	}
+}
+
+func BenchmarkResolveInvoke(b *testing.B) {
+	e := newEnv(b)
+	e.create("bench")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := e.reg.ResolveInvoke(testAccount, "bench", ""); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkResolve(b *testing.B) {
+	e := newEnv(b)
+	e.create("bench")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := e.reg.Resolve(testAccount, "bench", ""); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
