@@ -64,9 +64,9 @@ func (r *Registry) validateCreate(account string, in *CreateFunctionInput) (stri
 		return "", long.errAs(awserr.InvalidParameterValue)
 	}
 	if in.PackageType != nil && *in.PackageType == "Image" {
-		return "", invalidParameter("PackageType Image (container images) is not supported by lambdad; deploy a .zip file archive (PackageType Zip) instead.")
+		return "", errImage
 	}
-	if err := checkCode(in.Code); err != nil {
+	if err := checkCode(in.Code, false); err != nil {
 		return "", err
 	}
 	// Handler means nothing to an OS-only runtime's bootstrap, so lambdad
@@ -93,10 +93,13 @@ func (r *Registry) validateCreate(account string, in *CreateFunctionInput) (stri
 }
 
 // checkCode checks that a deployment package is given inline, the only way
-// lambdad takes one.
-func checkCode(c *FunctionCode) error {
+// lambdad takes one. update selects AWS's wording for UpdateFunctionCode.
+func checkCode(c *FunctionCode, update bool) error {
 	if c.ImageUri != nil {
-		return invalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.")
+		if update {
+			return invalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.")
+		}
+		return errImage
 	}
 	if c.S3Bucket != nil || c.S3Key != nil || c.S3ObjectVersion != nil {
 		return s3Unsupported
@@ -106,6 +109,8 @@ func checkCode(c *FunctionCode) error {
 	}
 	return nil
 }
+
+var errImage = invalidParameter("PackageType Image (container images) is not supported by lambdad; deploy a .zip file archive (PackageType Zip) instead.")
 
 var s3Unsupported = invalidParameter("S3 code locations (S3Bucket, S3Key, S3ObjectVersion) are not supported by lambdad yet; upload the deployment package inline with ZipFile.")
 

@@ -74,7 +74,7 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, account, functionName
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCode(&FunctionCode{ZipFile: in.ZipFile, S3Bucket: in.S3Bucket, S3Key: in.S3Key, S3ObjectVersion: in.S3ObjectVersion, ImageUri: in.ImageUri}); err != nil {
+	if err := checkCode(&FunctionCode{ZipFile: in.ZipFile, S3Bucket: in.S3Bucket, S3Key: in.S3Key, S3ObjectVersion: in.S3ObjectVersion, ImageUri: in.ImageUri}, true); err != nil {
 		return nil, err
 	}
 	if in.Publish != nil && *in.Publish || in.PublishTo != nil {

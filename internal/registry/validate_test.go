@@ -82,6 +82,10 @@ func TestCreateFunctionValidation(t *testing.T) {
 			awserr.Validation, "1 validation error detected: Value 'Jar' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Zip, Image]"},
 		{"image", func(in *CreateFunctionInput) { in.PackageType = ptr("Image") },
 			awserr.InvalidParameterValue, "PackageType Image (container images) is not supported by lambdad; deploy a .zip file archive (PackageType Zip) instead."},
+		{"image uri", func(in *CreateFunctionInput) {
+			in.Code = &FunctionCode{ImageUri: ptr("123456789012.dkr.ecr.us-east-1.amazonaws.com/f:latest")}
+		},
+			awserr.InvalidParameterValue, "PackageType Image (container images) is not supported by lambdad; deploy a .zip file archive (PackageType Zip) instead."},
 		{"s3 code", func(in *CreateFunctionInput) { in.Code = &FunctionCode{S3Bucket: ptr("b"), S3Key: ptr("k")} },
 			awserr.InvalidParameterValue, "S3 code locations (S3Bucket, S3Key, S3ObjectVersion) are not supported by lambdad yet; upload the deployment package inline with ZipFile."},
 		{"bad zip", func(in *CreateFunctionInput) { in.Code = &FunctionCode{ZipFile: []byte("not a zip")} },
