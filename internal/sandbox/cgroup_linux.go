@@ -1,0 +1,465 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// daemonLeaf is the cgroup v2 leaf lambdad moves itself into when its own
+// cgroup must hand controllers to its children: a cgroup v2 cgroup with
+// processes cannot ("no internal processes").
+const daemonLeaf = "lambdad-daemon"
+
+// cgroupSet is where a Manager puts its environments' cgroups.
+type cgroupSet struct {
+	// unified is the parent of the environments' cgroups in the cgroup v2
+	// hierarchy, or "" without one. Even with no controllers it tracks the
+	// environment's processes: cgroup.kill, CLONE_INTO_CGROUP.
+	unified   string
+	memory    placement
+	pids      placement
+	cloneInto atomic.Bool // CLONE_INTO_CGROUP has not failed
+	made      []string    // parents created by detectCgroups, for close
+	notes     []string    // what could not be used and why
+}
+
+// placement says which hierarchy enforces a controller's limit.
+type placement struct {
+	version int    // 2, 1, or 0: not enforced
+	parent  string // parent directory of the environments' cgroups
+}
+
+func (p placement) String() string {
+	if p.version == 0 {
+		return "not enforced"
+	}
+	return "cgroup v" + strconv.Itoa(p.version)
+}
+
+// detectCgroups finds lambdad's cgroups and prepares the parent named
+// root (Config.CgroupRoot) in each usable hierarchy. It never fails: what
+// cannot be used is left out and noted.
+func detectCgroups(root string) *cgroupSet {
+	s := &cgroupSet{}
+	mountData, err1 := os.ReadFile("/proc/self/mountinfo")
+	cgData, err2 := os.ReadFile("/proc/self/cgroup")
+	if err := errors.Join(err1, err2); err != nil {
+		s.notes = append(s.notes, err.Error())
+		return s
+	}
+	mounts, err1 := parseMountinfo(bytes.NewReader(mountData))
+	members, err2 := parseProcCgroup(bytes.NewReader(cgData))
+	if err := errors.Join(err1, err2); err != nil {
+		s.notes = append(s.notes, err.Error())
+		return s
+	}
+
+	if mnt, own, ok := findHierarchy(mounts, members, ""); ok {
+		ownDir := hierarchyDir(mnt, own)
+		if filepath.Base(ownDir) == daemonLeaf {
+			ownDir = filepath.Dir(ownDir) // we moved ourselves there before
+		}
+		parent, base := placeParent(mnt.Mountpoint, ownDir, root)
+		if err := s.makeParent(parent); err != nil {
+			s.notes = append(s.notes, "cgroup v2: "+err.Error())
+		} else {
+			s.unified = parent
+			s.cloneInto.Store(true)
+			for _, c := range []string{"memory", "pids"} {
+				if err := enableController(base, parent, c); err != nil {
+					s.notes = append(s.notes, fmt.Sprintf("cgroup v2 %s: %v", c, err))
+					continue
+				}
+				*s.place(c) = placement{version: 2, parent: parent}
+			}
+		}
+	}
+	for _, c := range []string{"memory", "pids"} {
+		if s.place(c).version != 0 {
+			continue
+		}
+		mnt, own, ok := findHierarchy(mounts, members, c)
+		if !ok {
+			continue
+		}
+		parent, _ := placeParent(mnt.Mountpoint, hierarchyDir(mnt, own), root)
+		if err := s.makeParent(parent); err != nil {
+			s.notes = append(s.notes, fmt.Sprintf("cgroup v1 %s: %v", c, err))
+			continue
+		}
+		*s.place(c) = placement{version: 1, parent: parent}
+	}
+	return s
+}
+
+func (s *cgroupSet) place(controller string) *placement {
+	if controller == "memory" {
+		return &s.memory
+	}
+	return &s.pids
+}
+
+// findHierarchy finds the mount of the hierarchy holding controller (the
+// cgroup v2 one for "") and lambdad's path in it.
+func findHierarchy(mounts []mountInfo, members []cgroupMembership, controller string) (mountInfo, string, bool) {
+	var own string
+	found := false
+	for _, m := range members {
+		if (controller == "" && m.Hierarchy == 0 && len(m.Controllers) == 0) ||
+			(controller != "" && slices.Contains(m.Controllers, controller)) {
+			own, found = m.Path, true
+			break
+		}
+	}
+	if !found {
+		return mountInfo{}, "", false
+	}
+	for _, mnt := range mounts {
+		if controller == "" && mnt.FSType == "cgroup2" {
+			return mnt, own, true
+		}
+		if controller != "" && mnt.FSType == "cgroup" && slices.Contains(strings.Split(mnt.SuperOptions, ","), controller) {
+			return mnt, own, true
+		}
+	}
+	return mountInfo{}, "", false
+}
+
+// hierarchyDir is the directory of cgroup path own under mount mnt.
+func hierarchyDir(mnt mountInfo, own string) string {
+	rel, ok := strings.CutPrefix(own, strings.TrimSuffix(mnt.Root, "/"))
+	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) || strings.Contains(rel, "/..") {
+		return mnt.Mountpoint // another cgroup namespace's view: use what is mounted
+	}
+	return filepath.Join(mnt.Mountpoint, rel)
+}
+
+// placeParent returns the parent directory for root and the directory from
+// which controllers must be enabled down to it.
+func placeParent(mountpoint, ownDir, root string) (parent, base string) {
+	if strings.HasPrefix(root, "/") {
+		return filepath.Join(mountpoint, root), mountpoint
+	}
+	return filepath.Join(ownDir, root), ownDir
+}
+
+// makeParent creates (or adopts) a parent cgroup, and removes the empty
+// environment cgroups a previous run left in it.
+func (s *cgroupSet) makeParent(dir string) error {
+	switch err := os.Mkdir(dir, 0o755); {
+	case err == nil:
+		s.made = append(s.made, dir)
+	case errors.Is(err, os.ErrExist):
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.IsDir() {
+				_ = unix.Rmdir(filepath.Join(dir, e.Name())) // fails while in use
+			}
+		}
+	default:
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+		s.made = append(s.made, dir)
+	}
+	if err := unix.Access(filepath.Join(dir, "cgroup.procs"), unix.W_OK); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	return nil
+}
+
+// enableController makes controller available to the children of parent by
+// enabling it in cgroup.subtree_control of every cgroup from base down to
+// parent. If base holds processes (lambdad itself, typically in a systemd
+// service with Delegate=yes), lambdad first moves itself into a leaf.
+func enableController(base, parent, controller string) error {
+	avail, err := os.ReadFile(filepath.Join(base, "cgroup.controllers"))
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(strings.Fields(string(avail)), controller) {
+		return fmt.Errorf("not delegated to %s", base)
+	}
+	rel, err := filepath.Rel(base, parent)
+	if err != nil {
+		return err
+	}
+	dirs := []string{base}
+	d := base
+	for _, part := range strings.Split(rel, "/") {
+		d = filepath.Join(d, part)
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		err := writeFile(filepath.Join(d, "cgroup.subtree_control"), "+"+controller)
+		if errors.Is(err, unix.EBUSY) && d == base {
+			if err := moveSelf(base); err != nil {
+				return err
+			}
+			err = writeFile(filepath.Join(d, "cgroup.subtree_control"), "+"+controller)
+		}
+		if err != nil {
+			return fmt.Errorf("enable in %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// moveSelf moves lambdad into the leaf daemonLeaf under dir.
+func moveSelf(dir string) error {
+	leaf := filepath.Join(dir, daemonLeaf)
+	if err := os.Mkdir(leaf, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create %s: %w", leaf, err)
+	}
+	if err := writeFile(filepath.Join(leaf, "cgroup.procs"), strconv.Itoa(os.Getpid())); err != nil {
+		return fmt.Errorf("move lambdad into %s: %w", leaf, err)
+	}
+	return nil
+}
+
+func writeFile(name, value string) error {
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(value)
+	return errors.Join(err, f.Close())
+}
+
+// limitAttrs describes for the log what is enforced where.
+func (s *cgroupSet) limitAttrs() []any {
+	attrs := []any{"memory", s.memory.String(), "pids", s.pids.String()}
+	if len(s.notes) > 0 {
+		attrs = append(attrs, "cgroup_notes", strings.Join(s.notes, "; "))
+	}
+	return attrs
+}
+
+// close removes the parents detectCgroups created, if they are empty.
+func (s *cgroupSet) close() error {
+	var errs []error
+	for _, d := range slices.Backward(s.made) {
+		if err := rmdirRetry(d); err != nil && !errors.Is(err, unix.EBUSY) {
+			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", d, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// rmdirRetry removes a cgroup, retrying briefly while the kernel still
+// counts exiting tasks in it.
+func rmdirRetry(dir string) error {
+	var err error
+	for i := range 20 {
+		err = unix.Rmdir(dir)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * time.Millisecond)
+	}
+	return err
+}
+
+// envCgroup is one environment's cgroups.
+type envCgroup struct {
+	unified string // in the v2 hierarchy, or ""
+	memory  string // where memory is accounted, or ""
+	memV    int    // its version
+	dirs    []string
+	join    []string // cgroups the pid must join by writing cgroup.procs
+	fd      int      // the unified cgroup, for CLONE_INTO_CGROUP; -1 if none
+}
+
+var _ resources = (*envCgroup)(nil)
+
+// create makes the cgroups of environment id and sets its limits
+// (memoryMB 0: none).
+func (s *cgroupSet) create(id string, memoryMB, pidsMax int) (_ *envCgroup, err error) {
+	e := &envCgroup{fd: -1}
+	defer func() {
+		if err != nil {
+			_ = e.release()
+		}
+	}()
+	mkdir := func(parent string) (string, error) {
+		dir := filepath.Join(parent, id)
+		err := unix.Mkdir(dir, 0o755)
+		if errors.Is(err, unix.EEXIST) { // left by a crashed run
+			if err = rmdirRetry(dir); err == nil {
+				err = unix.Mkdir(dir, 0o755)
+			}
+		}
+		if err != nil {
+			return "", fmt.Errorf("create cgroup %s: %w", dir, err)
+		}
+		e.dirs = append(e.dirs, dir)
+		return dir, nil
+	}
+	memBytes := strconv.FormatInt(int64(memoryMB)<<20, 10)
+	pids := strconv.Itoa(pidsMax)
+
+	if s.unified != "" {
+		if e.unified, err = mkdir(s.unified); err != nil {
+			return nil, err
+		}
+		if s.memory.version == 2 {
+			e.memory, e.memV = e.unified, 2
+			if memoryMB > 0 {
+				if err := writeFile(filepath.Join(e.unified, "memory.max"), memBytes); err != nil {
+					return nil, fmt.Errorf("set memory limit: %w", err)
+				}
+				_ = writeFile(filepath.Join(e.unified, "memory.swap.max"), "0") // absent without swap accounting
+			}
+			// An OOM kill takes the whole environment, as a crash does.
+			_ = writeFile(filepath.Join(e.unified, "memory.oom.group"), "1")
+		}
+		if s.pids.version == 2 {
+			if err := writeFile(filepath.Join(e.unified, "pids.max"), pids); err != nil {
+				return nil, fmt.Errorf("set pids limit: %w", err)
+			}
+		}
+		if s.cloneInto.Load() {
+			e.fd, err = unix.Open(e.unified, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil, fmt.Errorf("open cgroup %s: %w", e.unified, err)
+			}
+		} else {
+			e.join = append(e.join, e.unified)
+		}
+	}
+	if s.memory.version == 1 {
+		dir, err := mkdir(s.memory.parent)
+		if err != nil {
+			return nil, err
+		}
+		e.memory, e.memV = dir, 1
+		if memoryMB > 0 {
+			if err := writeFile(filepath.Join(dir, "memory.limit_in_bytes"), memBytes); err != nil {
+				return nil, fmt.Errorf("set memory limit: %w", err)
+			}
+			// memsw bounds memory+swap; without swap accounting, keep the
+			// cgroup away from swap with swappiness.
+			if err := writeFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"), memBytes); err != nil {
+				_ = writeFile(filepath.Join(dir, "memory.swappiness"), "0")
+			}
+		}
+		e.join = append(e.join, dir)
+	}
+	if s.pids.version == 1 {
+		dir, err := mkdir(s.pids.parent)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeFile(filepath.Join(dir, "pids.max"), pids); err != nil {
+			return nil, fmt.Errorf("set pids limit: %w", err)
+		}
+		e.join = append(e.join, dir)
+	}
+	return e, nil
+}
+
+// cloneFailed records that CLONE_INTO_CGROUP did not work: the pid joins
+// the unified cgroup like the others.
+func (s *cgroupSet) cloneFailed(e *envCgroup) {
+	s.cloneInto.Store(false)
+	if e.fd >= 0 {
+		unix.Close(e.fd)
+		e.fd = -1
+		e.join = append(e.join, e.unified)
+	}
+}
+
+// enter moves pid into the cgroups it did not start in.
+func (e *envCgroup) enter(pid int) error {
+	for _, d := range e.join {
+		if err := writeFile(filepath.Join(d, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("join cgroup %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+func (e *envCgroup) peakBytes() (int64, bool) {
+	var name string
+	switch e.memV {
+	case 2:
+		name = "memory.peak"
+	case 1:
+		name = "memory.max_usage_in_bytes"
+	default:
+		return 0, false
+	}
+	data, err := os.ReadFile(filepath.Join(e.memory, name))
+	if err != nil {
+		return 0, false
+	}
+	n, err := parseInt64(data)
+	return n, err == nil && n >= 0
+}
+
+func (e *envCgroup) oomKilled(sigkilled bool) bool {
+	switch e.memV {
+	case 2:
+		data, err := os.ReadFile(filepath.Join(e.memory, "memory.events"))
+		return err == nil && parseKeyValues(data)["oom_kill"] > 0
+	case 1:
+		data, err := os.ReadFile(filepath.Join(e.memory, "memory.oom_control"))
+		if err != nil {
+			return false
+		}
+		if n, ok := parseKeyValues(data)["oom_kill"]; ok { // Linux 4.13+
+			return n > 0
+		}
+		data, err = os.ReadFile(filepath.Join(e.memory, "memory.failcnt"))
+		if err != nil {
+			return false
+		}
+		n, err := parseInt64(data)
+		return err == nil && n > 0 && sigkilled
+	}
+	return false
+}
+
+// killAll kills every process of the cgroup v2 cgroup (Linux 5.14+). The
+// PID namespace does the same for the v1-only case: its init is killed.
+func (e *envCgroup) killAll() error {
+	if e.unified == "" {
+		return nil
+	}
+	err := writeFile(filepath.Join(e.unified, "cgroup.kill"), "1")
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("kill cgroup %s: %w", e.unified, err)
+	}
+	return nil
+}
+
+func (e *envCgroup) release() error {
+	if e.fd >= 0 {
+		unix.Close(e.fd)
+		e.fd = -1
+	}
+	var errs []error
+	for _, d := range e.dirs {
+		if err := rmdirRetry(d); err != nil {
+			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", d, err))
+		}
+	}
+	e.dirs = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,160 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// probeTimeout bounds the test environment NewManager starts.
+const probeTimeout = 5 * time.Second
+
+// capSysAdmin is the bit of CAP_SYS_ADMIN in a capability set.
+const capSysAdmin = 21
+
+// system is the isolation machinery of a Manager.
+type system struct {
+	root   string     // mount point of every environment's new root (in its own namespace)
+	empty  string     // an empty directory, the probe's code
+	cgroup *cgroupSet // where limits go
+}
+
+func (s *system) limitAttrs() []any { return s.cgroup.limitAttrs() }
+
+func (s *system) close() error { return s.cgroup.close() }
+
+// setup chooses the mode. It returns an error only when isolation is on
+// and impossible.
+func (m *Manager) setup() (Mode, string, error) {
+	if m.cfg.Isolation == IsolationOff {
+		return Unisolated, "isolation off", nil
+	}
+	reason, err := m.setupIsolation()
+	switch {
+	case err == nil:
+		return Isolated, reason, nil
+	case m.cfg.Isolation == IsolationOn:
+		return 0, "", fmt.Errorf("sandbox isolation on: %w", err)
+	}
+	return Unisolated, err.Error(), nil
+}
+
+// setupIsolation checks privileges, prepares cgroups and the shared
+// directories, and starts a probe environment.
+func (m *Manager) setupIsolation() (string, error) {
+	if os.Getenv(initEnv) != "" {
+		// We are a SelfExe that did not dispatch InitSubcommand and went on
+		// to start a sandbox of its own: stop the recursion here.
+		return "", fmt.Errorf("%s does not run %v: it must dispatch %q to sandbox.InitMain", m.cfg.SelfExe, m.cfg.InitCommand, InitSubcommand)
+	}
+	if err := checkPrivileges(); err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(m.cfg.SelfExe); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("sandbox init binary: %w", errors.Join(err, errors.New("not a regular file")))
+	}
+	s := &system{root: filepath.Join(m.workDir, "root"), empty: filepath.Join(m.workDir, "empty")}
+	if err := os.MkdirAll(s.root, 0o700); err != nil {
+		return "", fmt.Errorf("create sandbox root: %w", err)
+	}
+	if err := os.MkdirAll(s.empty, 0o755); err != nil {
+		return "", fmt.Errorf("create sandbox root: %w", err)
+	}
+	s.cgroup = detectCgroups(m.cfg.CgroupRoot)
+	m.sys = s
+	if err := m.probe(); err != nil {
+		_ = s.close()
+		m.sys = nil
+		return "", fmt.Errorf("test sandbox: %w", err)
+	}
+	return "root: mount, PID, IPC and UTS namespaces; network shared", nil
+}
+
+// checkPrivileges fails unless lambdad is root with CAP_SYS_ADMIN.
+func checkPrivileges() error {
+	if os.Geteuid() != 0 {
+		return errors.New("not running as root")
+	}
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	caps, err := strconv.ParseUint(parseStatus(data)["CapEff"], 16, 64)
+	if err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	if caps&(1<<capSysAdmin) == 0 {
+		return errors.New("root without CAP_SYS_ADMIN")
+	}
+	return nil
+}
+
+// probe starts an environment that sets everything up and exits instead of
+// executing a runtime.
+func (m *Manager) probe() error {
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	var stderr tailBuffer
+	spec := Spec{
+		ID:       "probe-" + randomID(),
+		CodeDir:  m.sys.empty,
+		Command:  []string{"/probe"},
+		TmpMB:    1,
+		PidsMax:  64,
+		MemoryMB: 64,
+		Stderr:   &stderr,
+	}
+	p, err := m.startIsolated(ctx, spec, true)
+	if err != nil {
+		return errors.Join(err, stderr.err())
+	}
+	timer := time.NewTimer(probeTimeout)
+	defer timer.Stop()
+	select {
+	case <-p.Done():
+	case <-timer.C:
+		_ = p.Kill()
+		return errors.New("probe did not exit")
+	}
+	if st := p.Exit(); st.Code != 0 || st.Signal != "" {
+		return errors.Join(fmt.Errorf("probe: %w", st), stderr.err())
+	}
+	return nil
+}
+
+func randomID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// tailBuffer keeps the last bytes written to it, for error messages.
+type tailBuffer struct {
+	b []byte
+}
+
+const tailSize = 2048
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > tailSize {
+		t.b = t.b[len(t.b)-tailSize:]
+	}
+	return len(p), nil
+}
+
+// err returns the output as an error, or nil when there is none.
+func (t *tailBuffer) err() error {
+	s := strings.TrimSpace(string(t.b))
+	if s == "" {
+		return nil
+	}
+	return fmt.Errorf("init output: %s", s)
+}
