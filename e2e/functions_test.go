@@ -464,7 +464,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"existing name", createInput("exists", zip), "ResourceConflictException", "Function already exist: exists"},
 		{"not a zip", createInput("badzip", []byte("not a zip file")), "InvalidParameterValueException", "Could not unzip uploaded file. Please check your file, then try to upload again."},
-		{"timeout too long", withCreate(createInput("t", zip), func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(901) }), "InvalidParameterValueException", ""},
+		{"timeout too long", withCreate(createInput("t", zip), func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(901) }), "ValidationException", "1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900"},
 		{"memory too small", withCreate(createInput("m", zip), func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(64) }), "ValidationException", ""},
 		{"reserved env key", withCreate(createInput("e", zip), func(in *lambda.CreateFunctionInput) {
 			in.Environment = &types.Environment{Variables: reserved}
