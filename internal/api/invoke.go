@@ -10,10 +10,10 @@ import (
 	"github.com/lambdad/lambdad/internal/scheduler"
 )
 
-// Invoke limits.
-const (
-	maxClientContext = 3583 // base64 bytes of X-Amz-Client-Context
-)
+// maxClientContext is the limit of X-Amz-Client-Context, in base64 bytes.
+const maxClientContext = 3583
+
+var emptyEvent = []byte("{}")
 
 // invoke serves Invoke: RequestResponse and DryRun. The invoke hot path:
 // resolve the version in memory, hand the payload to the scheduler, write
@@ -47,10 +47,16 @@ func invoke(s *Server, w http.ResponseWriter, r *http.Request, c *call) error {
 		return writeEmpty(w, http.StatusNoContent)
 	}
 
+	payload := c.Body
+	if len(payload) == 0 {
+		// An invoke without a payload reaches the function as an empty
+		// JSON object, as on AWS (a Python handler sees event == {}).
+		payload = emptyEvent
+	}
 	// The invocation's request id is the API request's, as on AWS.
 	req := scheduler.Request{
 		RequestID:     c.RequestID,
-		Payload:       c.Body,
+		Payload:       payload,
 		ContentType:   h.Get("Content-Type"),
 		InvokedARN:    invokedARN,
 		TraceID:       h.Get("X-Amzn-Trace-Id"),
