@@ -177,7 +177,11 @@ func start(ctx context.Context, dir string, cfg Config, log *slog.Logger) (*Stor
 		nc.Close()
 		return fail(fmt.Errorf("open jetstream: %w", err))
 	}
-	log.Info("store opened", "dir", dir, "listen", srv.ClientURL())
+	if cfg.ListenAddr != "" {
+		log.Info("store opened", "dir", dir, "listen", srv.ClientURL())
+	} else {
+		log.Info("store opened", "dir", dir, "listen", "in-process only")
+	}
 	return &Store{log: log, srv: srv, nc: nc, js: js, closed: closed}, nil
 }
 
