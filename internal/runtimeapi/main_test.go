@@ -296,10 +296,12 @@ func (c *rawConn) expect(status int, body string) *http.Response {
 	return resp
 }
 
-// closed reports whether the server closed the connection.
+// closed reports whether the server closed the connection (a reset counts:
+// closing with unread request bytes sends one).
 func (c *rawConn) closed() bool {
 	_, err := c.br.ReadByte()
-	return errors.Is(err, io.EOF)
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 const accepted = `{"status":"OK"}`
@@ -318,3 +320,15 @@ func responsePath(id string) string { return "/2018-06-01/runtime/invocation/" +
 func errorPath(id string) string    { return "/2018-06-01/runtime/invocation/" + id + "/error" }
 
 const initErrorPath = "/2018-06-01/runtime/init/error"
+
+// waitFor polls cond until it holds, failing the test after 10 seconds.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

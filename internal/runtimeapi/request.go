@@ -9,11 +9,11 @@ import (
 type route uint8
 
 const (
-	routeUnknown  route = iota
-	routeNext           // GET  /runtime/invocation/next
-	routeResponse       // POST /runtime/invocation/{id}/response
-	routeError          // POST /runtime/invocation/{id}/error
-	routeInitError      // POST /runtime/init/error
+	routeUnknown   route = iota
+	routeNext            // GET  /runtime/invocation/next
+	routeResponse        // POST /runtime/invocation/{id}/response
+	routeError           // POST /runtime/invocation/{id}/error
+	routeInitError       // POST /runtime/init/error
 )
 
 // wantMethod is the only method each route accepts.

@@ -104,9 +104,10 @@ type Server struct {
 	phase       phase
 	initPosting bool // a /runtime/init/error body is being read
 	initErr     *InitError
-	waiters     []*conn // conns with a parked GET /next, most recent last
-	invoking    bool    // an Invoke is waiting for its answer
-	gen         uint64  // counts Invoke calls; an answer is delivered only to its own
+	waiters     []*conn   // conns with a parked GET /next, most recent last
+	invoking    bool      // an Invoke is waiting for its answer
+	gen         uint64    // counts Invoke calls; an answer is delivered only to its own
+	deadline    time.Time // the write deadline of generation gen
 	pending     *Invocation
 	reqID       string // the invocation the runtime holds, "" when none
 	answered    bool   // reqID has been answered (or an answer is being read)
@@ -194,21 +195,25 @@ func (s *Server) Close() error {
 // WaitInit blocks until the Init phase ends. It returns nil when the
 // runtime's first GET /next arrives, an *InitError when the runtime posted
 // /runtime/init/error, context.Cause(ctx) when ctx ends first, and
-// ErrClosed after Close.
+// ErrClosed when Close is called before the Init phase ended.
 func (s *Server) WaitInit(ctx context.Context) error {
 	select {
 	case <-s.initDone:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.initErr != nil {
-			return s.initErr
+	default:
+		select {
+		case <-s.initDone:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-s.done:
+			return ErrClosed
 		}
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-s.done:
-		return ErrClosed
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.initErr != nil {
+		return s.initErr
+	}
+	return nil
 }
 
 // Invoke hands inv to the runtime's parked GET /next (or to the next one
@@ -243,6 +248,7 @@ func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error)
 	}
 	s.invoking = true
 	s.gen++
+	s.deadline = deadline
 	d := dispatch{inv: inv, gen: s.gen, deadline: deadline}
 	c := s.popWaiter()
 	if c != nil {
@@ -371,7 +377,7 @@ func (s *Server) next(c *conn) (d dispatch, from string) {
 	}
 	if inv := s.pending; inv != nil {
 		s.hand(inv)
-		return dispatch{inv: inv, gen: s.gen}, ""
+		return dispatch{inv: inv, gen: s.gen, deadline: s.deadline}, ""
 	}
 	s.waiters = append(s.waiters, c)
 	return dispatch{}, ""
