@@ -209,7 +209,7 @@ func TestInvokeFailures(t *testing.T) {
 	t.Run("large response under the limit", func(t *testing.T) {
 		out := invokeJSON(t, c, "behave", `{"do":"big","n":6000000}`)
 		if out.FunctionError != nil || len(out.Payload) != 6000002 {
-			t.Errorf("FunctionError %q, %d bytes", aws.ToString(out.FunctionError), len(out.Payload))
+			t.Errorf("FunctionError %q, %d bytes: %.300s", aws.ToString(out.FunctionError), len(out.Payload), out.Payload)
 		}
 	})
 	t.Run("exit during invoke", func(t *testing.T) {

@@ -58,6 +58,10 @@ var (
 	// ErrClosed is returned by Listen, WaitInit and Invoke once Close has
 	// been called.
 	ErrClosed = errors.New("runtime API server closed")
+	// ErrUndelivered is returned by Invoke when the server closed before any
+	// GET /next took the invocation: the runtime never saw it, so it may be
+	// run elsewhere. It wraps ErrClosed.
+	ErrUndelivered = fmt.Errorf("%w before the runtime took the invocation", ErrClosed)
 	// ErrInvokeInProgress is returned by Invoke when another Invoke has not
 	// returned yet: an environment runs one invocation at a time.
 	ErrInvokeInProgress = errors.New("another invocation is in progress")
@@ -276,7 +280,13 @@ func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error)
 		defer s.mu.Unlock()
 		return nil, s.initErr
 	case <-s.done:
+		s.mu.Lock()
+		undelivered := s.pending == inv
+		s.mu.Unlock()
 		s.abort()
+		if undelivered {
+			return nil, ErrUndelivered
+		}
 		return nil, ErrClosed
 	}
 }

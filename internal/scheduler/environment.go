@@ -158,9 +158,19 @@ func (e *environment) stop(grace time.Duration) {
 	<-e.gone
 }
 
-// invoke runs one invocation. healthy reports whether the environment may
-// run another one.
-func (e *environment) invoke(req *Request, fresh bool) (res *Result, healthy bool) {
+// outcome says what an invocation left of its environment.
+type outcome int
+
+const (
+	healthy     outcome = iota // it may run another invocation
+	broken                     // timed out, crashed: stop it
+	undelivered                // it died before its runtime took the event: stop it, run the event elsewhere
+)
+
+// invoke runs one invocation. When retry is set and the environment turns
+// out to have died before its runtime took the event, invoke returns
+// undelivered and no result; otherwise that is reported as a crash.
+func (e *environment) invoke(req *Request, fresh, retry bool) (res *Result, out outcome) {
 	fn := e.fn
 	start := time.Now()
 	timeout := time.Duration(fn.TimeoutSec) * time.Second
@@ -191,18 +201,21 @@ func (e *environment) invoke(req *Request, fresh bool) (res *Result, healthy boo
 	switch {
 	case err == nil:
 		res = &Result{Payload: resp.Body, ContentType: resp.ContentType, FunctionError: resp.FunctionError}
-		healthy = true
+	case retry && errors.Is(err, runtimeapi.ErrUndelivered):
+		return nil, undelivered
 	case errors.Is(err, context.DeadlineExceeded):
 		// Kill now, but keep the stream open for the END and REPORT lines;
 		// the caller stops (and releases) the environment.
 		_ = e.proc.Kill()
 		<-e.gone
+		out = broken
 		report.Status = "timeout"
 		e.line = logs.AppendTimeout(e.line, time.Now(), req.RequestID, timeout)
 		res = platformError(req, "Sandbox.Timedout", fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds()))
 	default:
 		// The Runtime API closed: the runtime exited or broke down.
 		<-e.gone
+		out = broken
 		report.Status = "error"
 		errType, msg := exitError(e.proc.Exit())
 		res = platformError(req, errType, msg)
@@ -211,7 +224,7 @@ func (e *environment) invoke(req *Request, fresh bool) (res *Result, healthy boo
 	e.line = logs.AppendEnd(e.line, req.RequestID)
 	e.line = logs.AppendReport(e.line, report)
 	res.LogTail = e.capture.End(e.line, req.Tail)
-	return res, healthy
+	return res, out
 }
 
 // initFailed tears the environment down after a failed Init and builds the

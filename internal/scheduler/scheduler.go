@@ -185,26 +185,39 @@ func (s *Scheduler) Invoke(ctx context.Context, fn *Function, req *Request) (*Re
 	}
 	defer s.release(fn)
 
-	e := p.take()
-	fresh := e == nil
-	if fresh {
-		var failed *Result
-		e, failed, err = s.startEnvironment(ctx, p, req)
-		if err != nil {
-			return nil, err
+	// A warm environment whose runtime exited after its last answer (a Go
+	// runtime that panicked, one that got a 413) never takes the event;
+	// then the invocation runs on another environment.
+	for attempt := 1; ; attempt++ {
+		e := p.take()
+		fresh := e == nil
+		if fresh {
+			var failed *Result
+			e, failed, err = s.startEnvironment(ctx, p, req)
+			if err != nil {
+				return nil, err
+			}
+			if failed != nil {
+				return failed, nil
+			}
 		}
-		if failed != nil {
-			return failed, nil
+		res, outcome := e.invoke(req, fresh, attempt < maxAttempts)
+		switch outcome {
+		case healthy:
+			p.put(e)
+		case undelivered:
+			go e.stop(0)
+			continue
+		default:
+			go e.stop(0)
 		}
+		return res, nil
 	}
-	res, healthy := e.invoke(req, fresh)
-	if healthy {
-		p.put(e)
-	} else {
-		go e.stop(0)
-	}
-	return res, nil
 }
+
+// maxAttempts bounds how often one invocation is offered to environments
+// that died before taking it.
+const maxAttempts = 3
 
 // acquire reserves concurrency for one invocation of fn and returns the
 // pool of its version, or a throttle error.
