@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,10 +54,13 @@ func BenchmarkInvoke(b *testing.B) {
 	}
 }
 
-// BenchmarkInvokeParallel drives 8 environments (8 Servers, 8 aws-lambda-go
-// processes) from 8 goroutines: the throughput side of the budget.
+// BenchmarkInvokeParallel drives 8 environments (Servers, each with its
+// aws-lambda-go process) from 8 goroutines, one per environment: the
+// throughput side of the budget (8 concurrent clients).
 func BenchmarkInvokeParallel(b *testing.B) {
-	const envs = 8
+	procs := runtime.GOMAXPROCS(0)
+	parallelism := max(1, 8/procs)
+	envs := parallelism * procs // RunParallel starts this many goroutines
 	servers := make(chan *runtimeapi.Server, envs)
 	bin := goFunctionPath(b)
 	for range envs {
@@ -69,16 +72,17 @@ func BenchmarkInvokeParallel(b *testing.B) {
 		servers <- s
 	}
 	b.ReportAllocs()
-	b.SetParallelism((envs + 1) / 2) // GOMAXPROCS is 2 here; 8 goroutines in all
-	var mu sync.Mutex
+	b.SetParallelism(parallelism)
 	b.RunParallel(func(pb *testing.PB) {
-		mu.Lock()
 		s := <-servers
-		mu.Unlock()
 		inv := newInvocation(string(benchPayload))
 		inv.Deadline = time.Now().Add(time.Hour)
-		for pb.Next() {
-			inv.RequestID = newInvocation("").RequestID
+		ids := make([]string, 256)
+		for i := range ids {
+			ids[i] = newInvocation("").RequestID
+		}
+		for i := 0; pb.Next(); i++ {
+			inv.RequestID = ids[i%len(ids)]
 			r, err := s.Invoke(context.Background(), inv)
 			if err != nil {
 				b.Error(err)
