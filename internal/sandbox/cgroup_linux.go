@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -278,19 +280,23 @@ func rmdirRetry(dir string) error {
 
 // envCgroup is one environment's cgroups.
 type envCgroup struct {
-	unified string // in the v2 hierarchy, or ""
-	memory  string // where memory is accounted, or ""
-	memV    int    // its version
-	dirs    []string
-	join    []string // cgroups the pid must join by writing cgroup.procs
-	fd      int      // the unified cgroup, for CLONE_INTO_CGROUP; -1 if none
+	unified string   // in the v2 hierarchy, or ""
+	memory  string   // where memory is accounted, or ""
+	memV    int      // its version
+	pids    string   // where pids are limited, or ""
+	pidsV   int      // its version
+	dirs    []string // every cgroup of the environment
+	fd      int      // the unified cgroup opened for CLONE_INTO_CGROUP, or -1
+
+	mu   sync.Mutex // guards peak
+	peak *os.File   // memory.peak after resetPeak (cgroup v2)
 }
 
 var _ resources = (*envCgroup)(nil)
 
-// create makes the cgroups of environment id and sets its limits
-// (memoryMB 0: none).
-func (s *cgroupSet) create(id string, memoryMB, pidsMax int) (_ *envCgroup, err error) {
+// create makes the cgroups named name (an environment id, or a warm init's
+// name until rename), without limits.
+func (s *cgroupSet) create(name string) (_ *envCgroup, err error) {
 	e := &envCgroup{fd: -1}
 	defer func() {
 		if err != nil {
@@ -298,7 +304,7 @@ func (s *cgroupSet) create(id string, memoryMB, pidsMax int) (_ *envCgroup, err 
 		}
 	}()
 	mkdir := func(parent string) (string, error) {
-		dir := filepath.Join(parent, id)
+		dir := filepath.Join(parent, name)
 		err := unix.Mkdir(dir, 0o755)
 		if errors.Is(err, unix.EEXIST) { // left by a crashed run
 			if err = rmdirRetry(dir); err == nil {
@@ -311,83 +317,122 @@ func (s *cgroupSet) create(id string, memoryMB, pidsMax int) (_ *envCgroup, err 
 		e.dirs = append(e.dirs, dir)
 		return dir, nil
 	}
-	memBytes := strconv.FormatInt(int64(memoryMB)<<20, 10)
-	pids := strconv.Itoa(pidsMax)
-
 	if s.unified != "" {
 		if e.unified, err = mkdir(s.unified); err != nil {
 			return nil, err
 		}
-		if s.memory.version == 2 {
-			e.memory, e.memV = e.unified, 2
-			if memoryMB > 0 {
-				if err := writeFile(filepath.Join(e.unified, "memory.max"), memBytes); err != nil {
-					return nil, fmt.Errorf("set memory limit: %w", err)
-				}
-				_ = writeFile(filepath.Join(e.unified, "memory.swap.max"), "0") // absent without swap accounting
-			}
-			// An OOM kill takes the whole environment, as a crash does.
-			_ = writeFile(filepath.Join(e.unified, "memory.oom.group"), "1")
-		}
-		if s.pids.version == 2 {
-			if err := writeFile(filepath.Join(e.unified, "pids.max"), pids); err != nil {
-				return nil, fmt.Errorf("set pids limit: %w", err)
-			}
-		}
-		if s.cloneInto.Load() {
-			e.fd, err = unix.Open(e.unified, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return nil, fmt.Errorf("open cgroup %s: %w", e.unified, err)
-			}
-		} else {
-			e.join = append(e.join, e.unified)
-		}
 	}
-	if s.memory.version == 1 {
-		dir, err := mkdir(s.memory.parent)
-		if err != nil {
+	switch s.memory.version {
+	case 2:
+		e.memory, e.memV = e.unified, 2
+	case 1:
+		if e.memory, err = mkdir(s.memory.parent); err != nil {
 			return nil, err
 		}
-		e.memory, e.memV = dir, 1
-		if memoryMB > 0 {
-			if err := writeFile(filepath.Join(dir, "memory.limit_in_bytes"), memBytes); err != nil {
-				return nil, fmt.Errorf("set memory limit: %w", err)
-			}
-			// memsw bounds memory+swap; without swap accounting, keep the
-			// cgroup away from swap with swappiness.
-			if err := writeFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"), memBytes); err != nil {
-				_ = writeFile(filepath.Join(dir, "memory.swappiness"), "0")
-			}
-		}
-		e.join = append(e.join, dir)
+		e.memV = 1
 	}
-	if s.pids.version == 1 {
-		dir, err := mkdir(s.pids.parent)
-		if err != nil {
+	switch s.pids.version {
+	case 2:
+		e.pids, e.pidsV = e.unified, 2
+	case 1:
+		if e.pids, err = mkdir(s.pids.parent); err != nil {
 			return nil, err
 		}
-		if err := writeFile(filepath.Join(dir, "pids.max"), pids); err != nil {
-			return nil, fmt.Errorf("set pids limit: %w", err)
-		}
-		e.join = append(e.join, dir)
+		e.pidsV = 1
 	}
 	return e, nil
 }
 
-// cloneFailed records that CLONE_INTO_CGROUP did not work: the pid joins
-// the unified cgroup like the others.
+// rename gives the cgroups of a warm init the environment's id. cgroup v2
+// forbids renaming: there the cgroup keeps its pool name.
+func (e *envCgroup) rename(id string) error {
+	for i, d := range e.dirs {
+		if d == e.unified {
+			continue
+		}
+		to := filepath.Join(filepath.Dir(d), id)
+		err := os.Rename(d, to)
+		if errors.Is(err, os.ErrExist) || errors.Is(err, unix.ENOTEMPTY) { // left by a crashed run
+			if err = rmdirRetry(to); err == nil {
+				err = os.Rename(d, to)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("rename cgroup: %w", err)
+		}
+		e.dirs[i] = to
+		for _, p := range []*string{&e.memory, &e.pids} {
+			if *p == d {
+				*p = to
+			}
+		}
+	}
+	return nil
+}
+
+// limit sets the memory limit (none for memoryMB 0), with swap off, and
+// the pids limit.
+func (e *envCgroup) limit(memoryMB, pidsMax int) error {
+	memBytes := strconv.FormatInt(int64(memoryMB)<<20, 10)
+	switch e.memV {
+	case 2:
+		if memoryMB > 0 {
+			if err := writeFile(filepath.Join(e.memory, "memory.max"), memBytes); err != nil {
+				return fmt.Errorf("set memory limit: %w", err)
+			}
+			_ = writeFile(filepath.Join(e.memory, "memory.swap.max"), "0") // absent without swap accounting
+		}
+		// An OOM kill takes the whole environment, as a crash does.
+		_ = writeFile(filepath.Join(e.memory, "memory.oom.group"), "1")
+	case 1:
+		if memoryMB > 0 {
+			if err := writeFile(filepath.Join(e.memory, "memory.limit_in_bytes"), memBytes); err != nil {
+				return fmt.Errorf("set memory limit: %w", err)
+			}
+			// memsw bounds memory+swap; without swap accounting, keep the
+			// cgroup away from swap with swappiness.
+			if err := writeFile(filepath.Join(e.memory, "memory.memsw.limit_in_bytes"), memBytes); err != nil {
+				_ = writeFile(filepath.Join(e.memory, "memory.swappiness"), "0")
+			}
+		}
+	}
+	if e.pidsV != 0 {
+		if err := writeFile(filepath.Join(e.pids, "pids.max"), strconv.Itoa(pidsMax)); err != nil {
+			return fmt.Errorf("set pids limit: %w", err)
+		}
+	}
+	return nil
+}
+
+// cloneFD returns the unified cgroup opened for CLONE_INTO_CGROUP, or -1
+// when there is none or that does not work here.
+func (s *cgroupSet) cloneFD(e *envCgroup) int {
+	if e.fd < 0 && e.unified != "" && s.cloneInto.Load() {
+		fd, err := unix.Open(e.unified, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			e.fd = fd
+		}
+	}
+	return e.fd
+}
+
+// cloneFailed records that CLONE_INTO_CGROUP did not work: pids join by
+// cgroup.procs from now on.
 func (s *cgroupSet) cloneFailed(e *envCgroup) {
 	s.cloneInto.Store(false)
 	if e.fd >= 0 {
 		unix.Close(e.fd)
 		e.fd = -1
-		e.join = append(e.join, e.unified)
 	}
 }
 
-// enter moves pid into the cgroups it did not start in.
-func (e *envCgroup) enter(pid int) error {
-	for _, d := range e.join {
+// enter moves pid into the environment's cgroups, but for the unified one
+// when it was cloned into it.
+func (e *envCgroup) enter(pid int, clonedInto bool) error {
+	for _, d := range e.dirs {
+		if clonedInto && d == e.unified {
+			continue
+		}
 		if err := writeFile(filepath.Join(d, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("join cgroup %s: %w", d, err)
 		}
@@ -395,17 +440,53 @@ func (e *envCgroup) enter(pid int) error {
 	return nil
 }
 
+// resetPeak starts the peak memory figure afresh, once the runtime runs:
+// what the init used before is not the function's. cgroup v2 resets
+// memory.peak only for reads through the file written to (Linux 6.12+), so
+// that file stays open.
+func (e *envCgroup) resetPeak() {
+	switch e.memV {
+	case 1:
+		_ = writeFile(filepath.Join(e.memory, "memory.max_usage_in_bytes"), "0")
+	case 2:
+		f, err := os.OpenFile(filepath.Join(e.memory, "memory.peak"), os.O_RDWR, 0)
+		if err != nil {
+			return
+		}
+		if _, err := f.WriteString("reset\n"); err != nil {
+			f.Close()
+			return
+		}
+		e.mu.Lock()
+		e.peak = f
+		e.mu.Unlock()
+	}
+}
+
 func (e *envCgroup) peakBytes() (int64, bool) {
-	var name string
+	var data []byte
+	var err error
 	switch e.memV {
 	case 2:
-		name = "memory.peak"
+		e.mu.Lock()
+		if e.peak != nil {
+			buf := make([]byte, 32)
+			var n int
+			n, err = e.peak.ReadAt(buf, 0)
+			data = buf[:n]
+			if err == io.EOF {
+				err = nil
+			}
+			e.mu.Unlock()
+			break
+		}
+		e.mu.Unlock()
+		data, err = os.ReadFile(filepath.Join(e.memory, "memory.peak"))
 	case 1:
-		name = "memory.max_usage_in_bytes"
+		data, err = os.ReadFile(filepath.Join(e.memory, "memory.max_usage_in_bytes"))
 	default:
 		return 0, false
 	}
-	data, err := os.ReadFile(filepath.Join(e.memory, name))
 	if err != nil {
 		return 0, false
 	}
@@ -454,6 +535,12 @@ func (e *envCgroup) release() error {
 		unix.Close(e.fd)
 		e.fd = -1
 	}
+	e.mu.Lock()
+	if e.peak != nil {
+		e.peak.Close()
+		e.peak = nil
+	}
+	e.mu.Unlock()
 	var errs []error
 	for _, d := range e.dirs {
 		if err := rmdirRetry(d); err != nil {

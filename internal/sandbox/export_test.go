@@ -1,5 +1,8 @@
 package sandbox
 
-// SetLegacyRemount makes m's inits remount the tree read-only mount by
-// mount, as on kernels without mount_setattr.
-func SetLegacyRemount(m *Manager, v bool) { m.legacyRemount = v }
+// WithLegacyRemount makes the inits of a Manager made with cfg remount the
+// tree read-only mount by mount, as on kernels without mount_setattr.
+func WithLegacyRemount(cfg Config) Config {
+	cfg.legacyRemount = true
+	return cfg
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -19,42 +18,98 @@ import (
 
 // InitMain is the sandbox init, the body of lambdad's hidden sandbox-init
 // subcommand: main calls it with the arguments after the subcommand and
-// exits with its result. A Manager starts it in new namespaces with its
-// configuration on file descriptor 3. It builds the environment's root,
-// drops privileges and executes the runtime in its own place, so on success
-// it does not return. It returns 1 after reporting a failure to the
-// Manager, and 2 when not started by a Manager.
+// exits with its result. A Manager starts it in new namespaces and talks to
+// it over inherited descriptors. It builds the environment's root, drops
+// privileges and executes the runtime in its own place, so on success it
+// does not return. It returns 0 when the Manager no longer needs it, 1
+// after reporting a failure to the Manager, and 2 when not started by a
+// Manager.
 func InitMain(args []string) int {
-	// This thread sets no_new_privs and the parent death signal, which are
-	// per thread, and executes the runtime; it never runs anything else.
+	// This thread takes the runtime's credentials, no_new_privs and the
+	// parent death signal, which are all per thread, and executes the
+	// runtime; it never runs anything else.
 	runtime.LockOSThread()
-	if len(args) > 0 || !isPipe(configFD) || !isPipe(statusFD) {
+	if len(args) > 0 || !isFileType(ctrlFD, unix.S_IFSOCK) || !isFileType(statusFD, unix.S_IFIFO) {
 		fmt.Fprintf(os.Stderr, "%s: lambdad runs this itself to start a sandbox\n", InitSubcommand)
 		return 2
 	}
 	status := os.NewFile(statusFD, "status")
-	config := os.NewFile(configFD, "config")
-	data, err := io.ReadAll(config)
-	config.Close()
-	var cfg initConfig
-	if err == nil {
-		err = json.Unmarshal(data, &cfg)
+	var prep prepareConfig
+	var run runConfig
+	b := &rootBuilder{ours: make(map[string]bool)}
+	ok, err := receive(&prep, false)
+	if ok && err == nil {
+		b.root = prep.Root
+		err = b.prepare(&prep)
+	}
+	if ok && err == nil {
+		if _, err := status.Write([]byte{waitingByte}); err != nil {
+			return 1 // lambdad is gone
+		}
+		ok, err = receive(&run, true)
+	}
+	if ok && err == nil {
+		err = b.run(&run, status)
 	}
 	if err != nil {
-		// Most likely lambdad died before sending everything.
-		report(status, &initError{"read config", err})
-		return 1
-	}
-	if err := runInit(&cfg, status); err != nil {
 		report(status, err)
 		return 1
 	}
-	return 0
+	return 0 // a probe, or an init lambdad did not need
 }
 
-func isPipe(fd int) bool {
+func isFileType(fd int, typ uint32) bool {
 	var st unix.Stat_t
-	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == typ
+}
+
+// receive reads one message from ctrlFD into v. With files, the message
+// carries the runtime's stdin, stdout and stderr, which become descriptors
+// 0 to 2. It returns false at end of file: lambdad does not need this init.
+func receive(v any, files bool) (bool, error) {
+	buf := make([]byte, maxConfig+1)
+	var oob []byte
+	if files {
+		oob = make([]byte, unix.CmsgSpace(3*4))
+	}
+	var n, oobn, flags int
+	var err error
+	for {
+		n, oobn, flags, _, err = unix.Recvmsg(ctrlFD, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	switch {
+	case err != nil:
+		return false, &initError{"receive config", err}
+	case n == 0 && oobn == 0:
+		return false, nil
+	case flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0:
+		return false, &initError{"receive config", errors.New("message truncated")}
+	}
+	if files {
+		unix.Close(ctrlFD)
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			return false, &initError{"receive files", fmt.Errorf("%d control messages: %v", len(msgs), err)}
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil || len(fds) != 3 {
+			return false, &initError{"receive files", fmt.Errorf("%d files: %v", len(fds), err)}
+		}
+		for i, fd := range fds {
+			// Received descriptors lie above statusFD, never on 0 to 2.
+			if err := unix.Dup3(fd, i, 0); err != nil {
+				return false, &initError{"install file " + strconv.Itoa(i), err}
+			}
+			unix.Close(fd)
+		}
+	}
+	if err := json.Unmarshal(buf[:n], v); err != nil {
+		return false, &initError{"decode config", err}
+	}
+	return true, nil
 }
 
 // initError is a failed step of the init.
@@ -80,41 +135,32 @@ func report(status *os.File, err error) {
 	_, _ = status.Write(b)
 }
 
-// runInit builds the root, enters it, drops privileges and executes the
-// command (or, for a probe, returns nil).
-func runInit(cfg *initConfig, status *os.File) error {
-	unix.Umask(0)
-	b := &rootBuilder{root: cfg.Root, ours: make(map[string]bool)}
-	if err := b.build(cfg); err != nil {
+// run finishes the root with the environment's mounts, enters it, drops
+// privileges and executes the command (or, for a probe, returns nil).
+func (b *rootBuilder) run(cfg *runConfig, status *os.File) error {
+	if err := b.finish(cfg); err != nil {
 		return err
 	}
-	if err := enterRoot(cfg.Root); err != nil {
+	if err := enterRoot(b.root); err != nil {
 		return err
-	}
-	if err := unix.Sethostname([]byte("localhost")); err != nil {
-		return &initError{"set hostname", err}
 	}
 	if err := unix.Chdir(taskRoot); err != nil {
 		return &initError{"chdir " + taskRoot, err}
 	}
-	// syscall.Setrlimit, not unix: it also stops syscall.Exec from restoring
-	// the soft limit Go found at start-up.
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: maxOpenFiles, Max: maxOpenFiles}); err != nil {
-		return &initError{"limit open files", err}
+	// Credentials are per thread in Linux. Go's wrappers change them on
+	// every thread, signalling each in turn, which costs hundreds of
+	// microseconds; only this locked thread executes the runtime, and its
+	// credentials are what the runtime gets (execve ends the other threads,
+	// which run nothing of ours meanwhile). Leaving uid 0 drops every
+	// capability.
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 {
+		return &initError{"set groups", e}
 	}
-	if err := syscall.Setrlimit(unix.RLIMIT_CORE, &syscall.Rlimit{}); err != nil {
-		return &initError{"limit core size", err}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(cfg.GID), uintptr(cfg.GID), uintptr(cfg.GID)); e != 0 {
+		return &initError{"set gid", e}
 	}
-	// These act on every thread of the process; leaving uid 0 drops all
-	// capabilities.
-	if err := syscall.Setgroups(nil); err != nil {
-		return &initError{"set groups", err}
-	}
-	if err := syscall.Setresgid(cfg.GID, cfg.GID, cfg.GID); err != nil {
-		return &initError{"set gid", err}
-	}
-	if err := syscall.Setresuid(cfg.UID, cfg.UID, cfg.UID); err != nil {
-		return &initError{"set uid", err}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(cfg.UID), uintptr(cfg.UID), uintptr(cfg.UID)); e != 0 {
+		return &initError{"set uid", e}
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return &initError{"set no_new_privs", err}
@@ -137,6 +183,9 @@ func runInit(cfg *initConfig, status *os.File) error {
 		return &initError{"report ready", err}
 	}
 	if cfg.Probe {
+		// lambdad kills a probe once it is ready; end of file now spares
+		// it waiting for the exit.
+		status.Close()
 		return nil
 	}
 	err = syscall.Exec(exe, cfg.Command, cfg.Env)
@@ -198,7 +247,22 @@ type rootBuilder struct {
 // Mount points the sandbox needs, in the order they are prepared.
 var mountpoints = []string{taskRoot, optRoot, tmpRoot, "/dev", "/proc"}
 
-func (b *rootBuilder) build(cfg *initConfig) error {
+// prepare builds what every environment shares: the host name, the
+// rlimits, and the host's tree read-only with mount points for the
+// environment, the hidden paths covered, /dev and /proc.
+func (b *rootBuilder) prepare(cfg *prepareConfig) error {
+	unix.Umask(0)
+	if err := unix.Sethostname([]byte("localhost")); err != nil {
+		return &initError{"set hostname", err}
+	}
+	// syscall.Setrlimit, not unix: it also stops syscall.Exec from restoring
+	// the soft limit Go found at start-up.
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: maxOpenFiles, Max: maxOpenFiles}); err != nil {
+		return &initError{"limit open files", err}
+	}
+	if err := syscall.Setrlimit(unix.RLIMIT_CORE, &syscall.Rlimit{}); err != nil {
+		return &initError{"limit core size", err}
+	}
 	// Nothing done from here on may propagate to the host.
 	if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return err
@@ -217,28 +281,37 @@ func (b *rootBuilder) build(cfg *initConfig) error {
 			return err
 		}
 	}
-	if err := mount(cfg.CodeDir, b.root+taskRoot, "", unix.MS_BIND, ""); err != nil {
-		return err
-	}
-	if cfg.OptDir != "" {
-		if err := mount(cfg.OptDir, b.root+optRoot, "", unix.MS_BIND, ""); err != nil {
-			return err
-		}
-	} else if err := mount("tmpfs", b.root+optRoot, "tmpfs", 0, "mode=0755,size=4k"); err != nil {
-		return err
-	}
 	if err := b.dev(); err != nil {
 		return err
 	}
 	if err := b.readOnly(cfg.LegacyRemount); err != nil {
 		return err
 	}
-	// Writable mounts go on top of the read-only tree.
-	data := "mode=1777,size=" + strconv.Itoa(cfg.TmpMB) + "m"
-	if err := mount("tmpfs", b.root+tmpRoot, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
+	return mount("proc", b.root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
+
+// finish mounts the environment's code, layers and /tmp.
+func (b *rootBuilder) finish(cfg *runConfig) error {
+	if err := b.bindReadOnly(cfg.CodeDir, b.root+taskRoot); err != nil {
 		return err
 	}
-	return mount("proc", b.root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	if cfg.OptDir != "" {
+		if err := b.bindReadOnly(cfg.OptDir, b.root+optRoot); err != nil {
+			return err
+		}
+	} else if err := mount("tmpfs", b.root+optRoot, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=4k"); err != nil {
+		return err
+	}
+	data := "mode=1777,size=" + strconv.Itoa(cfg.TmpMB) + "m"
+	return mount("tmpfs", b.root+tmpRoot, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, data)
+}
+
+// bindReadOnly binds source on target, read-only, nosuid and nodev.
+func (b *rootBuilder) bindReadOnly(source, target string) error {
+	if err := mount(source, target, "", unix.MS_BIND, ""); err != nil {
+		return err
+	}
+	return mount("", target, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "")
 }
 
 func mount(source, target, fstype string, flags uintptr, data string) error {

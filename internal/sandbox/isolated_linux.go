@@ -8,39 +8,50 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // initEnv marks the environment of a sandbox init process.
 const initEnv = "LAMBDAD_SANDBOX_INIT"
 
-// File descriptors of the init: the parent writes an initConfig to
-// configFD and closes it once the child is in its cgroups; the child writes
-// readyByte to statusFD just before it executes the runtime, or an
+// The init's protocol. The init starts with a control socket on ctrlFD and
+// a status pipe on statusFD. lambdad sends a prepareConfig message; the
+// init builds what every environment shares, answers waitingByte and waits
+// (it may sit in the warm pool for a while). lambdad puts it in the
+// environment's cgroups and sends a runConfig message with the runtime's
+// stdin, stdout and stderr attached (SCM_RIGHTS). The init finishes the
+// root and answers readyByte just before it executes the runtime, or an
 // initStatus when something fails. statusFD is close-on-exec, so end of
-// file after readyByte means the runtime runs.
+// file after readyByte means the runtime runs. End of file on ctrlFD
+// instead of a message makes the init exit 0.
 const (
-	configFD  = 3
-	statusFD  = 4
-	readyByte = '.'
-	// maxStatus bounds what the parent reads from statusFD.
-	maxStatus = 64 << 10
+	ctrlFD      = 3
+	statusFD    = 4
+	waitingByte = '+'
+	readyByte   = '.'
+	maxStatus   = 64 << 10  // what lambdad reads from statusFD
+	maxConfig   = 128 << 10 // one message on ctrlFD
 )
 
-// initConfig is what the init needs to build the environment.
-type initConfig struct {
+// prepareConfig is what every environment of a Manager shares.
+type prepareConfig struct {
 	Root          string   // the directory to build the new root on
-	CodeDir       string   // host directory for /var/task
-	OptDir        string   // host directory for /opt, or ""
-	TmpMB         int      // size of /tmp
 	Hidden        []string // host paths to cover
-	UID, GID      int
-	Command       []string
-	Env           []string
-	Probe         bool // exit 0 instead of executing the command
-	LegacyRemount bool // make the tree read-only mount by mount (tests)
+	LegacyRemount bool     // make the tree read-only mount by mount (tests)
+}
+
+// runConfig is one environment's part.
+type runConfig struct {
+	CodeDir  string // host directory for /var/task
+	OptDir   string // host directory for /opt, or ""
+	TmpMB    int    // size of /tmp
+	UID, GID int
+	Command  []string
+	Env      []string
+	Probe    bool // exit 0 instead of executing the command
 }
 
 // initStatus reports a failure of the init.
@@ -50,114 +61,256 @@ type initStatus struct {
 	Msg   string `json:"msg"`
 }
 
-// startIsolated starts the init in new namespaces and cgroups, hands it its
-// configuration and waits until it has executed the runtime (or, for a
-// probe, sent readyByte).
-func (m *Manager) startIsolated(ctx context.Context, spec Spec, probe bool) (*Process, error) {
-	cg, err := m.sys.cgroup.create(spec.ID, spec.MemoryMB, spec.PidsMax)
+// initProc is a started init waiting for its environment.
+type initProc struct {
+	proc       *os.Process
+	pidfd      int        // -1 once handed to a Process
+	ctrl       int        // lambdad's end of the control socket, -1 once closed
+	status     *os.File   // read end of the status pipe
+	clonedInto bool       // started inside the unified cgroup of cg
+	cg         *envCgroup // a warm init's cgroups, until Start takes them
+}
+
+// spawnInit starts an init in new mount, PID, IPC and UTS namespaces,
+// inside the cgroup open at cgroupFD if that is not -1, and sends it the
+// prepareConfig.
+func (m *Manager) spawnInit(cgroupFD int) (*initProc, error) {
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("create init socket: %w", err)
+	}
+	childCtrl := os.NewFile(uintptr(sp[1]), "ctrl")
+	defer childCtrl.Close()
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		unix.Close(sp[0])
+		return nil, fmt.Errorf("create init pipe: %w", err)
+	}
+	defer statusW.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		unix.Close(sp[0])
+		statusR.Close()
+		return nil, err
+	}
+	defer null.Close()
+
+	pidfd := -1
+	start := func(intoCgroup bool) (*os.Process, error) {
+		sys := childAttr(&pidfd)
+		sys.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+		if intoCgroup {
+			sys.UseCgroupFD, sys.CgroupFD = true, cgroupFD
+		}
+		return os.StartProcess(m.cfg.SelfExe, append([]string{m.cfg.SelfExe}, m.cfg.InitCommand...), &os.ProcAttr{
+			Dir: "/",
+			Env: []string{initEnv + "=1"},
+			// The init's own stderr is lambdad's, for a crash before it
+			// gets the runtime's files.
+			Files: []*os.File{null, null, os.Stderr, childCtrl, statusW}, // ctrlFD, statusFD
+			Sys:   sys,
+		})
+	}
+	w := &initProc{ctrl: sp[0], status: statusR}
+	w.proc, err = start(cgroupFD >= 0)
+	w.clonedInto = cgroupFD >= 0 && err == nil
+	if err != nil && cgroupFD >= 0 {
+		// CLONE_INTO_CGROUP refused (an old kernel, or a cgroup it cannot
+		// enter directly): start normally, the pid joins afterwards.
+		m.log.Debug("clone into cgroup", "err", err)
+		w.proc, err = start(false)
+	}
+	if err != nil {
+		unix.Close(sp[0])
+		statusR.Close()
+		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	w.pidfd = pidfd
+	prep, err := json.Marshal(prepareConfig{Root: m.sys.root, Hidden: m.hidden, LegacyRemount: m.cfg.legacyRemount})
+	if err == nil {
+		err = unix.Sendmsg(w.ctrl, prep, nil, nil, unix.MSG_NOSIGNAL)
+	}
+	if err != nil {
+		w.discard()
+		return nil, fmt.Errorf("prepare sandbox init: %w", err)
+	}
+	return w, nil
+}
+
+// awaitWaiting waits until the init has prepared and waits for its
+// environment.
+func (w *initProc) awaitWaiting(timeout time.Duration) error {
+	_ = w.status.SetReadDeadline(time.Now().Add(timeout))
+	defer w.status.SetReadDeadline(time.Time{})
+	var b [1]byte
+	if _, err := io.ReadFull(w.status, b[:]); err != nil {
+		return err
+	}
+	if b[0] != waitingByte {
+		return fmt.Errorf("unexpected status %q", b[0])
+	}
+	return nil
+}
+
+// discard ends an init that will not be used.
+func (w *initProc) discard() {
+	w.closeCtrl() // an init waiting for its configuration exits at end of file
+	_ = w.proc.Kill()
+	_, _ = w.proc.Wait()
+	w.status.Close()
+	if w.pidfd >= 0 {
+		unix.Close(w.pidfd)
+	}
+	if w.cg != nil {
+		_ = w.cg.release()
+	}
+}
+
+func (w *initProc) closeCtrl() {
+	if w.ctrl >= 0 {
+		unix.Close(w.ctrl)
+		w.ctrl = -1
+	}
+}
+
+// run hands the init its environment and the runtime's files.
+func (w *initProc) run(cfg []byte, out *stdio) error {
+	rights := unix.UnixRights(int(out.files[0].Fd()), int(out.files[1].Fd()), int(out.files[2].Fd()))
+	if err := unix.Sendmsg(w.ctrl, cfg, rights, nil, unix.MSG_NOSIGNAL); err != nil {
+		return fmt.Errorf("send init config: %w", err)
+	}
+	w.closeCtrl()
+	return nil
+}
+
+// warmInit starts an init for the warm pool: in cgroups of its own, named
+// for the pool until Start renames them, prepared and waiting.
+func (m *Manager) warmInit() (*initProc, error) {
+	cg, err := m.sys.cgroup.create("warm-" + randomID())
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := json.Marshal(initConfig{
-		Root:          m.sys.root,
-		CodeDir:       spec.CodeDir,
-		OptDir:        spec.OptDir,
-		TmpMB:         spec.TmpMB,
-		Hidden:        m.hidden,
-		UID:           m.cfg.UID,
-		GID:           m.cfg.GID,
-		Command:       spec.Command,
-		Env:           spec.Env,
-		Probe:         probe,
-		LegacyRemount: m.legacyRemount,
+	fd := m.sys.cgroup.cloneFD(cg)
+	w, err := m.spawnInit(fd)
+	if err != nil {
+		_ = cg.release()
+		return nil, err
+	}
+	if fd >= 0 && !w.clonedInto {
+		m.sys.cgroup.cloneFailed(cg)
+	}
+	// Joining cgroup v1 hierarchies migrates the process, which waits for
+	// an RCU grace period (milliseconds): better here than in Start.
+	w.cg = cg
+	if err := cg.enter(w.proc.Pid, w.clonedInto); err != nil {
+		w.discard()
+		return nil, err
+	}
+	if err := w.awaitWaiting(probeTimeout); err != nil {
+		w.discard()
+		return nil, fmt.Errorf("%s %v started no sandbox init (it must call sandbox.InitMain): %w", m.cfg.SelfExe, m.cfg.InitCommand, err)
+	}
+	return w, nil
+}
+
+// errInitDied is returned by launch when the init ended without a word.
+var errInitDied = errors.New("sandbox init ended before starting the runtime")
+
+// startIsolated runs spec in an init from the warm pool, or a new one, and
+// waits until the init has executed the runtime (or, for a probe, is ready
+// to).
+func (m *Manager) startIsolated(ctx context.Context, spec Spec, probe bool) (*Process, error) {
+	cfg, err := json.Marshal(runConfig{
+		CodeDir: spec.CodeDir,
+		OptDir:  spec.OptDir,
+		TmpMB:   spec.TmpMB,
+		UID:     m.cfg.UID,
+		GID:     m.cfg.GID,
+		Command: spec.Command,
+		Env:     spec.Env,
+		Probe:   probe,
 	})
 	if err != nil {
-		_ = cg.release()
 		return nil, fmt.Errorf("encode init config: %w", err)
 	}
+	if len(cfg) > maxConfig {
+		return nil, fmt.Errorf("command and environment take %d bytes, more than %d", len(cfg), maxConfig)
+	}
+	p, warm, err := m.launch(ctx, spec, cfg, !probe)
+	if err != nil && warm && errors.Is(err, errInitDied) {
+		// The warm init died in the pool (the OOM killer, an operator):
+		// once more with a new one.
+		m.log.Warn("warm sandbox init died", "env", spec.ID, "err", err)
+		p, _, err = m.launch(ctx, spec, cfg, false)
+	}
+	return p, err
+}
 
-	configR, configW, err := os.Pipe()
+// launch hands cfg to an init, a warm one if allowed and ready, and waits
+// for the runtime to run. warm reports that a warm init was used.
+func (m *Manager) launch(ctx context.Context, spec Spec, cfg []byte, allowWarm bool) (_ *Process, warm bool, _ error) {
+	out, err := newStdio(spec.Stdout, spec.Stderr)
 	if err != nil {
-		_ = cg.release()
-		return nil, fmt.Errorf("create init pipe: %w", err)
+		return nil, false, fmt.Errorf("set up output: %w", err)
 	}
-	defer configW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		configR.Close()
-		_ = cg.release()
-		return nil, fmt.Errorf("create init pipe: %w", err)
+	var w *initProc
+	var cg *envCgroup
+	if allowWarm {
+		w = m.sys.takeWarm()
 	}
-	defer statusR.Close()
-
-	pidfd := -1
-	newCmd := func() *exec.Cmd {
-		attr := childAttr(&pidfd)
-		attr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
-		if cg.fd >= 0 {
-			attr.UseCgroupFD, attr.CgroupFD = true, cg.fd
+	if w != nil {
+		defer m.sys.replaced()
+		cg, w.cg = w.cg, nil
+		err = cg.rename(spec.ID)
+		if err == nil {
+			err = cg.limit(spec.MemoryMB, spec.PidsMax)
 		}
-		return &exec.Cmd{
-			Path:        m.cfg.SelfExe,
-			Args:        append([]string{m.cfg.SelfExe}, m.cfg.InitCommand...),
-			Env:         []string{initEnv + "=1"},
-			Dir:         "/",
-			Stdout:      spec.Stdout,
-			Stderr:      spec.Stderr,
-			ExtraFiles:  []*os.File{configR, statusW}, // configFD, statusFD
-			SysProcAttr: attr,
-			WaitDelay:   waitDelay,
+		if err == nil {
+			err = w.run(cfg, out)
+		}
+		if err != nil {
+			// A warm init that died meanwhile, or cgroups gone wrong.
+			m.log.Warn("warm sandbox init unusable", "env", spec.ID, "err", err)
+			w.discard()
+			_ = cg.release()
+			w, cg = nil, nil
+		}
+		warm = w != nil
+	}
+	if w == nil {
+		if w, cg, err = m.coldInit(spec, cfg, out); err != nil {
+			out.abort()
+			return nil, false, err
 		}
 	}
-	cmd := newCmd()
-	err = cmd.Start()
-	if err != nil && cg.fd >= 0 {
-		// CLONE_INTO_CGROUP is refused (old kernel, or a cgroup it cannot
-		// enter directly): start normally and join by pid.
-		m.log.Debug("clone into cgroup", "env", spec.ID, "err", err)
-		m.sys.cgroup.cloneFailed(cg)
-		cmd = newCmd()
-		err = cmd.Start()
-	}
-	configR.Close()
-	statusW.Close()
-	if err != nil {
-		_ = cg.release()
-		return nil, fmt.Errorf("start sandbox init: %w", err)
-	}
-	p := newProcess(m, spec.ID, cmd, pidfd, cg, nil)
+	out.handedOver()
+	p := newProcess(m, spec.ID, w.proc, w.pidfd, cg, out, nil)
+	w.pidfd = -1
+	defer w.status.Close()
 
 	// fail kills the init and waits for it: nothing outlives a failed Start.
-	fail := func(err error) (*Process, error) {
+	fail := func(err error) (*Process, bool, error) {
 		_ = p.Kill()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
-		return nil, err
+		return nil, warm, err
 	}
-	if err := cg.enter(cmd.Process.Pid); err != nil {
-		return fail(err)
-	}
-	stop := context.AfterFunc(ctx, func() {
-		_ = configW.SetWriteDeadline(time.Now())
-		_ = statusR.SetReadDeadline(time.Now())
-	})
+	stop := context.AfterFunc(ctx, func() { _ = w.status.SetReadDeadline(time.Now()) })
 	defer stop()
-	if _, err := configW.Write(cfg); err != nil {
-		return fail(fmt.Errorf("send init config: %w", err))
-	}
-	configW.Close()
-	status, err := io.ReadAll(io.LimitReader(statusR, maxStatus))
+	status, err := io.ReadAll(io.LimitReader(w.status, maxStatus))
 	if err != nil {
 		return fail(fmt.Errorf("read init status: %w", err))
 	}
+	status = bytes.TrimPrefix(status, []byte{waitingByte})
 	if len(status) == 1 && status[0] == readyByte {
-		return p, nil
+		cg.resetPeak()
+		return p, warm, nil
 	}
 	if len(status) == 0 {
 		// No word from the init: it died. Its exit status says how.
 		<-p.Done()
-		return nil, fmt.Errorf("sandbox init ended before starting the runtime: %w", p.Exit())
+		return nil, warm, fmt.Errorf("%w: %w", errInitDied, p.Exit())
 	}
 	var st initStatus
 	if err := json.Unmarshal(bytes.TrimPrefix(status, []byte{readyByte}), &st); err != nil {
@@ -168,4 +321,38 @@ func (m *Manager) startIsolated(ctx context.Context, spec Spec, probe bool) (*Pr
 		reason = syscall.Errno(st.Errno)
 	}
 	return fail(fmt.Errorf("sandbox init: %s: %w", st.Op, reason))
+}
+
+// coldInit starts an init for spec when no warm one is ready: its cgroups
+// first, so that it can be cloned straight into them.
+func (m *Manager) coldInit(spec Spec, cfg []byte, out *stdio) (*initProc, *envCgroup, error) {
+	cg, err := m.sys.cgroup.create(spec.ID)
+	if err == nil {
+		err = cg.limit(spec.MemoryMB, spec.PidsMax)
+	}
+	if err != nil {
+		if cg != nil {
+			_ = cg.release()
+		}
+		return nil, nil, err
+	}
+	fd := m.sys.cgroup.cloneFD(cg)
+	w, err := m.spawnInit(fd)
+	if err != nil {
+		_ = cg.release()
+		return nil, nil, err
+	}
+	if fd >= 0 && !w.clonedInto {
+		m.sys.cgroup.cloneFailed(cg)
+	}
+	err = cg.enter(w.proc.Pid, w.clonedInto)
+	if err == nil {
+		err = w.run(cfg, out)
+	}
+	if err != nil {
+		w.discard()
+		_ = cg.release()
+		return nil, nil, err
+	}
+	return w, cg, nil
 }

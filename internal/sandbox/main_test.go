@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox_test
 
 import (
@@ -122,7 +124,7 @@ func helperMain(args []string) int {
 		r.TmpWriteErr = errString(os.WriteFile(filepath.Join(r.TmpDir, "marker-"+os.Getenv("TEST_MARK")), []byte("x"), 0o644))
 		var st syscall.Statfs_t
 		if syscall.Statfs(r.TmpDir, &st) == nil {
-			r.TmpSizeMB = int64(st.Blocks) * st.Bsize >> 20
+			r.TmpSizeMB = int64(st.Blocks) * int64(st.Bsize) >> 20
 		}
 		r.HiddenList = list(os.Getenv("TEST_HIDDEN"))
 		r.WorkList = list(os.Getenv("TEST_WORKDIR"))

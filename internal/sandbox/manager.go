@@ -54,6 +54,7 @@ const (
 	DefaultGID        = 993
 	DefaultPidsMax    = 1024
 	DefaultTmpMB      = 512
+	DefaultWarmInits  = 2
 	// maxOpenFiles is RLIMIT_NOFILE of every runtime, as on AWS.
 	maxOpenFiles = 1024
 )
@@ -86,6 +87,12 @@ type Config struct {
 	WorkDir string
 	// UID and GID are the credentials of an isolated runtime (993 when 0).
 	UID, GID int
+	// WarmInits is how many sandbox inits an isolated Manager keeps started
+	// and waiting for an environment, so that Start does not pay for
+	// starting SelfExe (DefaultWarmInits when 0, none when negative).
+	WarmInits int
+
+	legacyRemount bool // tests: remount read-only mount by mount
 }
 
 // Manager starts environments. It is safe for concurrent use.
@@ -98,10 +105,7 @@ type Manager struct {
 	hidden     []string // cleaned absolute HiddenPaths plus workDir
 	sys        *system  // the platform's isolation machinery; nil when unisolated
 
-	// Test hooks (export_test.go).
-	legacyRemount bool // make the init remount read-only mount by mount
-
-	mu       sync.Mutex // guards closed and live; never held with Process.mu
+	mu       sync.Mutex // guards closed, live and Process.forgotten; never held with Process.mu
 	closed   bool
 	live     map[string]*Process // by Spec.ID; nil while a Start is under way
 	starting sync.WaitGroup      // Starts under way; Close waits for them
@@ -142,6 +146,9 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	}
 	if cfg.GID == 0 {
 		cfg.GID = DefaultGID
+	}
+	if cfg.WarmInits == 0 {
+		cfg.WarmInits = DefaultWarmInits
 	}
 	if cfg.UID < 0 || cfg.GID < 0 {
 		return nil, fmt.Errorf("sandbox uid %d, gid %d: want positive ids", cfg.UID, cfg.GID)
@@ -268,17 +275,17 @@ func (m *Manager) Start(ctx context.Context, spec Spec) (*Process, error) {
 	} else {
 		p, err = m.startUnisolated(spec)
 	}
-	if err != nil {
-		m.forget(spec.ID)
-		return nil, fmt.Errorf("start environment %s: %w", spec.ID, err)
-	}
 	m.mu.Lock()
 	closed := m.closed
-	// The process may have been reaped, and forgotten, already.
-	if q, ok := m.live[spec.ID]; ok && q == nil {
+	if err == nil && !p.forgotten {
 		m.live[spec.ID] = p
+	} else {
+		delete(m.live, spec.ID) // failed, or already reaped
 	}
 	m.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("start environment %s: %w", spec.ID, err)
+	}
 	if closed {
 		_ = p.Kill()
 		return nil, ErrClosed
@@ -286,10 +293,14 @@ func (m *Manager) Start(ctx context.Context, spec Spec) (*Process, error) {
 	return p, nil
 }
 
-// forget drops id from the live set, once its process is reaped.
-func (m *Manager) forget(id string) {
+// forget drops p from the live set once it is reaped. Before Start has
+// registered p, Start drops it instead.
+func (m *Manager) forget(p *Process) {
 	m.mu.Lock()
-	delete(m.live, id)
+	if m.live[p.id] == p {
+		delete(m.live, p.id)
+	}
+	p.forgotten = true
 	m.mu.Unlock()
 }
 
@@ -303,6 +314,9 @@ func (m *Manager) Close() error {
 	// A Start under way sees closed and kills what it started.
 	m.starting.Wait()
 
+	if m.sys != nil {
+		m.sys.shutdown()
+	}
 	m.mu.Lock()
 	procs := make([]*Process, 0, len(m.live))
 	for _, p := range m.live {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,11 +26,106 @@ type system struct {
 	root   string     // mount point of every environment's new root (in its own namespace)
 	empty  string     // an empty directory, the probe's code
 	cgroup *cgroupSet // where limits go
+
+	// The warm pool: inits started ahead of need, so that a Start does not
+	// wait for a Go program to start (several milliseconds for lambdad).
+	// A token in refill asks for one more; Start returns the token of the
+	// init it took once it is done, so that refilling, which is heavy, does
+	// not compete with the start that needs it.
+	warm   chan *initProc // ready inits
+	refill chan struct{}  // tokens: inits to start
+	ready  atomic.Int32   // inits in warm
+	stop   chan struct{}  // closed by shutdown
+	wg     sync.WaitGroup // the goroutine filling warm
 }
+
+// refillDelay is how long after a Start the pool replaces the init it took.
+const refillDelay = 10 * time.Millisecond
 
 func (s *system) limitAttrs() []any { return s.cgroup.limitAttrs() }
 
-func (s *system) close() error { return s.cgroup.close() }
+// takeWarm returns a warm init, or nil if none is ready. The caller calls
+// replaced once its start is over.
+func (s *system) takeWarm() *initProc {
+	select {
+	case w := <-s.warm:
+		s.ready.Add(-1)
+		return w
+	default:
+		return nil
+	}
+}
+
+// replaced asks, a little later, for an init to replace one taken.
+func (s *system) replaced() {
+	time.AfterFunc(refillDelay, func() {
+		select {
+		case s.refill <- struct{}{}:
+		default: // cannot happen: there are as many tokens as places
+		}
+	})
+}
+
+// keepWarm keeps up to n inits ready until shutdown.
+func (m *Manager) keepWarm(n int) {
+	s := m.sys
+	s.warm = make(chan *initProc, n)
+	s.refill = make(chan struct{}, n)
+	for range n {
+		s.refill <- struct{}{}
+	}
+	s.stop = make(chan struct{})
+	s.wg.Go(func() {
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-s.refill:
+			}
+			w, err := m.warmInit()
+			if err != nil {
+				m.log.Warn("start warm sandbox init", "err", err)
+				s.refill <- struct{}{} // the token taken above: there is room
+				select {
+				case <-s.stop:
+					return
+				case <-time.After(time.Second):
+					continue
+				}
+			}
+			s.ready.Add(1)
+			s.warm <- w // never blocks: a token stood for this place
+		}
+	})
+}
+
+// shutdown stops the warm pool and ends the inits in it.
+func (s *system) shutdown() {
+	if s.stop == nil {
+		return
+	}
+	select {
+	case <-s.stop:
+		return
+	default:
+		close(s.stop)
+	}
+	s.wg.Wait()
+	for {
+		select {
+		case w := <-s.warm:
+			s.ready.Add(-1)
+			w.discard()
+		default:
+			return
+		}
+	}
+}
+
+func (s *system) close() error {
+	s.shutdown()
+	return s.cgroup.close()
+}
 
 // setup chooses the mode. It returns an error only when isolation is on
 // and impossible.
@@ -74,6 +171,9 @@ func (m *Manager) setupIsolation() (string, error) {
 		m.sys = nil
 		return "", fmt.Errorf("test sandbox: %w", err)
 	}
+	if m.cfg.WarmInits > 0 {
+		m.keepWarm(m.cfg.WarmInits)
+	}
 	return "root: mount, PID, IPC and UTS namespaces; network shared", nil
 }
 
@@ -96,8 +196,8 @@ func checkPrivileges() error {
 	return nil
 }
 
-// probe starts an environment that sets everything up and exits instead of
-// executing a runtime.
+// probe starts an environment that sets everything up but, instead of
+// executing a runtime, reports ready and is killed.
 func (m *Manager) probe() error {
 	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 	defer cancel()
@@ -115,17 +215,7 @@ func (m *Manager) probe() error {
 	if err != nil {
 		return errors.Join(err, stderr.err())
 	}
-	timer := time.NewTimer(probeTimeout)
-	defer timer.Stop()
-	select {
-	case <-p.Done():
-	case <-timer.C:
-		_ = p.Kill()
-		return errors.New("probe did not exit")
-	}
-	if st := p.Exit(); st.Code != 0 || st.Signal != "" {
-		return errors.Join(fmt.Errorf("probe: %w", st), stderr.err())
-	}
+	_ = p.Kill()
 	return nil
 }
 

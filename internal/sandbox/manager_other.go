@@ -12,6 +12,7 @@ import (
 type system struct{}
 
 func (*system) limitAttrs() []any { return nil }
+func (*system) shutdown()         {}
 func (*system) close() error      { return nil }
 
 func (m *Manager) setup() (Mode, string, error) {

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
@@ -39,10 +38,11 @@ func (s ExitStatus) Error() string {
 type Process struct {
 	m     *Manager
 	id    string
-	cmd   *exec.Cmd
+	proc  *os.Process
 	pid   int
 	pidfd int           // from clone, or -1; owned by wait
-	res   resources     // cgroups (isolated); closed by wait
+	res   resources     // cgroups (isolated); released by wait
+	stdio *stdio        // drained by wait
 	dirs  []string      // removed by wait after the process is reaped
 	done  chan struct{} // closed by wait
 
@@ -52,12 +52,15 @@ type Process struct {
 
 	mu     sync.Mutex // guards exited; never held with Manager.mu
 	exited bool       // the runtime is a zombie or reaped: no more signals
+
+	forgotten bool // wait is done with the Manager; guarded by Manager.mu
 }
 
-func newProcess(m *Manager, id string, cmd *exec.Cmd, pidfd int, res resources, dirs []string) *Process {
+// newProcess takes over a started process and starts waiting for it.
+func newProcess(m *Manager, id string, proc *os.Process, pidfd int, res resources, out *stdio, dirs []string) *Process {
 	p := &Process{
-		m: m, id: id, cmd: cmd, pid: cmd.Process.Pid, pidfd: pidfd,
-		res: res, dirs: dirs, done: make(chan struct{}),
+		m: m, id: id, proc: proc, pid: proc.Pid, pidfd: pidfd,
+		res: res, stdio: out, dirs: dirs, done: make(chan struct{}),
 	}
 	go p.wait()
 	return p
@@ -142,7 +145,7 @@ func (p *Process) signal(sig syscall.Signal) error {
 	if p.exited {
 		return nil
 	}
-	err := signalTree(p.cmd.Process, sig)
+	err := signalTree(p.proc, sig)
 	if sig == syscall.SIGKILL {
 		err = errors.Join(err, p.res.killAll())
 	}
@@ -160,26 +163,31 @@ func (p *Process) wait() {
 		// The runtime is a zombie: its pid, and so its process group id,
 		// cannot be reused until it is reaped below, so the group may still
 		// be signalled. Processes it left behind go with it.
-		_ = signalTree(p.cmd.Process, syscall.SIGKILL)
+		_ = signalTree(p.proc, syscall.SIGKILL)
 		p.exited = true
 		p.mu.Unlock()
 	}
 
 	peak, havePeak := p.res.peakBytes()
-	err := p.cmd.Wait()
+	state, err := p.proc.Wait()
 	if !zombie {
 		p.mu.Lock()
 		p.exited = true
 		p.mu.Unlock()
 	}
-	if err != nil && !errors.As(err, new(*exec.ExitError)) && !errors.Is(err, exec.ErrWaitDelay) {
+	if p.stdio != nil {
+		p.stdio.wait(waitDelay)
+	}
+	if err != nil {
 		p.m.log.Warn("reap runtime", "env", p.id, "err", err)
+		p.exit = ExitStatus{Code: -1}
+	} else {
+		p.exit = exitStatus(state)
+		if !havePeak {
+			peak = maxRSS(state)
+		}
 	}
-	p.exit = exitStatus(p.cmd.ProcessState)
 	p.exit.OOMKilled = p.res.oomKilled(p.exit.Signal == syscall.SIGKILL.String())
-	if !havePeak {
-		peak = maxRSS(p.cmd.ProcessState)
-	}
 	p.peakMB = toMB(peak)
 	if err := p.res.release(); err != nil {
 		p.m.log.Warn("release environment cgroups", "env", p.id, "err", err)
@@ -189,5 +197,5 @@ func (p *Process) wait() {
 			p.m.log.Warn("remove environment dir", "env", p.id, "err", err)
 		}
 	}
-	p.m.forget(p.id)
+	p.m.forget(p)
 }

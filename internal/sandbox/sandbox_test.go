@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox_test
 
 import (
@@ -147,6 +149,7 @@ func (e *testEnv) spec(codeDir, id string, args ...string) sandbox.Spec {
 		Command: append([]string{"/var/task/helper"}, args...),
 		Env: []string{
 			"SANDBOX_TEST_HELPER=1",
+			"GORACE=atexit_sleep_ms=0", // a race-enabled helper would wait a second at exit
 			"PATH=/usr/local/bin:/usr/bin:/bin",
 			"TEST_HIDDEN=" + e.hidden,
 			"TEST_WORKDIR=" + e.workDir,
@@ -716,8 +719,7 @@ func TestModeString(t *testing.T) {
 // TestLegacyRemount runs the read-only checks with the mount-by-mount
 // remount used before Linux 5.12.
 func TestLegacyRemount(t *testing.T) {
-	e := newTestEnv(t, sandbox.Isolated, nil)
-	sandbox.SetLegacyRemount(e.m, true)
+	e := newTestEnv(t, sandbox.Isolated, func(cfg *sandbox.Config) { *cfg = sandbox.WithLegacyRemount(*cfg) })
 	var out output
 	spec := e.spec(e.codeDir(t), "legacy", "report")
 	spec.Stdout = &out
@@ -731,5 +733,48 @@ func TestLegacyRemount(t *testing.T) {
 	}
 	if r.TmpWriteErr != "" || r.DevNullErr != "" {
 		t.Errorf("writes to /tmp and /dev/null: %q, %q", r.TmpWriteErr, r.DevNullErr)
+	}
+}
+
+// TestWarmPool: Start takes a prepared init from the pool, which refills;
+// a warm init that died is replaced by a new one, unnoticed.
+func TestWarmPool(t *testing.T) {
+	e := newTestEnv(t, sandbox.Isolated, func(cfg *sandbox.Config) { cfg.WarmInits = 1 })
+	code := e.codeDir(t)
+	awaitReady := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for sandbox.WarmReady(e.m) != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d warm inits ready, want %d", sandbox.WarmReady(e.m), n)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	run := func(id string) {
+		t.Helper()
+		var out output
+		spec := e.spec(code, id, "report")
+		spec.Stdout = &out
+		p := e.start(t, spec)
+		if r := readReport(t, &out); r.Pid != 1 || r.Cwd != "/var/task" {
+			t.Errorf("report from a warm init: %+v", r)
+		}
+		if st := waitDone(t, p); st.Code != 0 {
+			t.Errorf("exit %v", st)
+		}
+	}
+
+	awaitReady(1)
+	run("warm-1")
+	awaitReady(1) // refilled
+	for _, wait := range []bool{true, false} {
+		// Dead, the send fails; dying, the send may work and the init
+		// die without a word. Start recovers either way.
+		if n := sandbox.KillWarmInits(e.m, wait); n != 1 {
+			t.Fatalf("killed %d warm inits, want 1", n)
+		}
+		run("warm-dead-" + strconv.FormatBool(wait))
+		awaitReady(1)
 	}
 }

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"os"
-	"os/exec"
 )
 
 // startUnisolated runs spec's command as a plain child in its own process
@@ -26,23 +25,26 @@ func (m *Manager) startUnisolated(spec Spec) (*Process, error) {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	pidfd := -1
-	cmd := &exec.Cmd{
-		Path:        exe,
-		Args:        args,
-		Env:         setenv(spec.Env, "TMPDIR", tmp),
-		Dir:         spec.CodeDir,
-		Stdout:      spec.Stdout,
-		Stderr:      spec.Stderr,
-		SysProcAttr: childAttr(&pidfd),
-		WaitDelay:   waitDelay,
+	out, err := newStdio(spec.Stdout, spec.Stderr)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("set up output: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	pidfd := -1
+	proc, err := os.StartProcess(exe, args, &os.ProcAttr{
+		Dir:   spec.CodeDir,
+		Env:   setenv(spec.Env, "TMPDIR", tmp),
+		Files: out.files[:],
+		Sys:   childAttr(&pidfd),
+	})
+	if err != nil {
+		out.abort()
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	if err := limitProcess(cmd.Process.Pid); err != nil {
+	out.handedOver()
+	if err := limitProcess(proc.Pid); err != nil {
 		m.log.Debug("limit runtime", "env", spec.ID, "err", err)
 	}
-	return newProcess(m, spec.ID, cmd, pidfd, noResources{}, []string{tmp}), nil
+	return newProcess(m, spec.ID, proc, pidfd, noResources{}, out, []string{tmp}), nil
 }
