@@ -36,6 +36,11 @@ type environment struct {
 	initDuration time.Duration
 	lastUsed     time.Time // guarded by the pool's mutex while idle
 
+	// Peak memory is read from the kernel at most once per memorySample,
+	// so that REPORT lines cost no file reads on the hot path.
+	memoryMB int
+	memoryAt time.Time
+
 	// Owned by the invoking goroutine; reused to keep the hot path free of
 	// allocations.
 	inv  runtimeapi.Invocation
@@ -220,11 +225,23 @@ func (e *environment) invoke(req *Request, fresh, retry bool) (res *Result, out 
 		errType, msg := exitError(e.proc.Exit())
 		res = platformError(req, errType, msg)
 	}
-	report.MaxMemoryMB = e.proc.MaxMemoryUsedMB()
+	report.MaxMemoryMB = e.maxMemoryMB(out != healthy)
 	e.line = logs.AppendEnd(e.line, req.RequestID)
 	e.line = logs.AppendReport(e.line, report)
 	res.LogTail = e.capture.End(e.line, req.Tail)
 	return res, out
+}
+
+// memorySample is how often an environment's peak memory is re-read.
+const memorySample = time.Second
+
+// maxMemoryMB is the environment's peak memory, re-read when the last
+// reading is older than memorySample or when now is set.
+func (e *environment) maxMemoryMB(now bool) int {
+	if t := time.Now(); now || t.Sub(e.memoryAt) >= memorySample {
+		e.memoryMB, e.memoryAt = e.proc.MaxMemoryUsedMB(), t
+	}
+	return e.memoryMB
 }
 
 // initFailed tears the environment down after a failed Init and builds the
