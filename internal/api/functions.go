@@ -17,6 +17,7 @@ func createFunction(s *Server, w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
+	s.prepareCode(r.Context(), out.CodeSha256)
 	return writeJSON(w, http.StatusCreated, out)
 }
 
@@ -69,6 +70,7 @@ func updateFunctionCode(s *Server, w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
+	s.prepareCode(r.Context(), out.CodeSha256)
 	return writeJSON(w, http.StatusOK, out)
 }
 

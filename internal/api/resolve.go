@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
+	"encoding/base64"
 	"sync"
 
 	"github.com/lambdad/lambdad/internal/registry"
 	"github.com/lambdad/lambdad/internal/scheduler"
+	"github.com/lambdad/lambdad/internal/store"
 )
 
 // schedFunctions maps registry versions to what the scheduler runs. Versions
@@ -83,4 +86,19 @@ func (s *Server) resolveForInvoke(account, functionName, qualifier string) (*sch
 		return nil, "", err
 	}
 	return s.fns.get(v), invokedARN, nil
+}
+
+// prepareCode extracts newly stored code before the create or update is
+// answered (the function's Pending phase, as on AWS), so that the first
+// invoke does not pay for it. A failure is left for that invoke to report.
+func (s *Server) prepareCode(ctx context.Context, codeSha256 string) {
+	var buf [33]byte // DecodedLen of a 44-character CodeSha256
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(codeSha256))
+	if err != nil || n != len(store.Digest{}) {
+		return
+	}
+	d := store.Digest(buf[:n])
+	if err := s.sched.Prepare(ctx, d); err != nil {
+		s.log.Warn("prepare code", "code_sha256", codeSha256, "err", err)
+	}
 }

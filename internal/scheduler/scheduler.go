@@ -277,6 +277,13 @@ func throttle(reason string) error {
 	return &awserr.Error{Code: awserr.TooManyRequests, Message: "Rate Exceeded.", Reason: reason}
 }
 
+// Prepare extracts the code with digest d, if it is not extracted yet, so
+// that environments of it start without that cost.
+func (s *Scheduler) Prepare(ctx context.Context, d store.Digest) error {
+	_, err := s.extract(ctx, d)
+	return err
+}
+
 // codeDir is the extracted code of one digest, shared by every environment
 // that runs it.
 type codeDir struct {
