@@ -147,9 +147,24 @@ func (w *initProc) awaitWaiting(timeout time.Duration) error {
 		return err
 	}
 	if b[0] != waitingByte {
-		return fmt.Errorf("unexpected status %q", b[0])
+		// The init failed to prepare and says why.
+		rest, _ := io.ReadAll(io.LimitReader(w.status, maxStatus))
+		return statusError(append(b[:], rest...))
 	}
 	return nil
+}
+
+// statusError turns what a failed init wrote on statusFD into an error.
+func statusError(status []byte) error {
+	var st initStatus
+	if err := json.Unmarshal(status, &st); err != nil {
+		return fmt.Errorf("sandbox init: bad status %q", status)
+	}
+	var reason error = errors.New(st.Msg)
+	if st.Errno != 0 {
+		reason = syscall.Errno(st.Errno)
+	}
+	return fmt.Errorf("sandbox init: %s: %w", st.Op, reason)
 }
 
 // discard ends an init that will not be used.
@@ -312,15 +327,7 @@ func (m *Manager) launch(ctx context.Context, spec Spec, cfg []byte, allowWarm b
 		<-p.Done()
 		return nil, warm, fmt.Errorf("%w: %w", errInitDied, p.Exit())
 	}
-	var st initStatus
-	if err := json.Unmarshal(bytes.TrimPrefix(status, []byte{readyByte}), &st); err != nil {
-		return fail(fmt.Errorf("sandbox init: bad status %q", status))
-	}
-	var reason error = errors.New(st.Msg)
-	if st.Errno != 0 {
-		reason = syscall.Errno(st.Errno)
-	}
-	return fail(fmt.Errorf("sandbox init: %s: %w", st.Op, reason))
+	return fail(statusError(bytes.TrimPrefix(status, []byte{readyByte})))
 }
 
 // coldInit starts an init for spec when no warm one is ready: its cgroups
