@@ -4,6 +4,7 @@ package sandbox_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 // start-ms metric is Start alone, what a cold start pays before the runtime
 // runs. isolated takes an init from a full warm pool (the pool refills
 // outside the timed part); isolated-nopool starts one per environment, the
-// cost of a burst that empties the pool.
+// cost of a burst that empties the pool. SANDBOX_BENCH_SELFEXE names
+// another binary to use as the init, such as a built lambdad.
 func BenchmarkStart(b *testing.B) {
 	for _, bm := range []struct {
 		name  string
@@ -67,7 +69,13 @@ func newBenchManager(b *testing.B, mode sandbox.Mode, warm int) *sandbox.Manager
 	if mode == sandbox.Isolated && !canIsolate() {
 		b.Skip("isolated mode needs Linux and root")
 	}
-	cfg := sandbox.Config{Isolation: sandbox.IsolationOff, WorkDir: b.TempDir(), CgroupRoot: "lambdad-bench", WarmInits: warm}
+	cfg := sandbox.Config{
+		Isolation:  sandbox.IsolationOff,
+		SelfExe:    os.Getenv("SANDBOX_BENCH_SELFEXE"),
+		WorkDir:    b.TempDir(),
+		CgroupRoot: "lambdad-bench",
+		WarmInits:  warm,
+	}
 	if mode == sandbox.Isolated {
 		cfg.Isolation = sandbox.IsolationOn
 	}

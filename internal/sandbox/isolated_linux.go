@@ -144,7 +144,7 @@ func (w *initProc) awaitWaiting(timeout time.Duration) error {
 	defer w.status.SetReadDeadline(time.Time{})
 	var b [1]byte
 	if _, err := io.ReadFull(w.status, b[:]); err != nil {
-		return err
+		return fmt.Errorf("sandbox init %d said nothing (SelfExe must dispatch %q to sandbox.InitMain): %w", w.proc.Pid, InitSubcommand, err)
 	}
 	if b[0] != waitingByte {
 		// The init failed to prepare and says why.
@@ -223,7 +223,7 @@ func (m *Manager) warmInit() (*initProc, error) {
 	}
 	if err := w.awaitWaiting(probeTimeout); err != nil {
 		w.discard()
-		return nil, fmt.Errorf("%s %v started no sandbox init (it must call sandbox.InitMain): %w", m.cfg.SelfExe, m.cfg.InitCommand, err)
+		return nil, err
 	}
 	return w, nil
 }
@@ -325,7 +325,11 @@ func (m *Manager) launch(ctx context.Context, spec Spec, cfg []byte, allowWarm b
 	if len(status) == 0 {
 		// No word from the init: it died. Its exit status says how.
 		<-p.Done()
-		return nil, warm, fmt.Errorf("%w: %w", errInitDied, p.Exit())
+		err := fmt.Errorf("%w: %w", errInitDied, p.Exit())
+		if !warm {
+			err = fmt.Errorf("%w (SelfExe must dispatch %q to sandbox.InitMain)", err, InitSubcommand)
+		}
+		return nil, warm, err
 	}
 	return fail(statusError(bytes.TrimPrefix(status, []byte{readyByte})))
 }
@@ -354,7 +358,9 @@ func (m *Manager) coldInit(spec Spec, cfg []byte, out *stdio) (*initProc, *envCg
 	}
 	err = cg.enter(w.proc.Pid, w.clonedInto)
 	if err == nil {
-		err = w.run(cfg, out)
+		if err = w.run(cfg, out); err != nil {
+			err = fmt.Errorf("%w: the init ended early (SelfExe must dispatch %q to sandbox.InitMain)", err, InitSubcommand)
+		}
 	}
 	if err != nil {
 		w.discard()

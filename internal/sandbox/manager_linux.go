@@ -76,6 +76,7 @@ func (m *Manager) keepWarm(n int) {
 	}
 	s.stop = make(chan struct{})
 	s.wg.Go(func() {
+		backoff := time.Second
 		for {
 			select {
 			case <-s.stop:
@@ -84,15 +85,17 @@ func (m *Manager) keepWarm(n int) {
 			}
 			w, err := m.warmInit()
 			if err != nil {
-				m.log.Warn("start warm sandbox init", "err", err)
+				m.log.Warn("start warm sandbox init", "err", err, "retry_in", backoff)
 				s.refill <- struct{}{} // the token taken above: there is room
 				select {
 				case <-s.stop:
 					return
-				case <-time.After(time.Second):
+				case <-time.After(backoff):
+					backoff = min(2*backoff, time.Minute)
 					continue
 				}
 			}
+			backoff = time.Second
 			s.ready.Add(1)
 			s.warm <- w // never blocks: a token stood for this place
 		}

@@ -11,6 +11,9 @@ import (
 
 // childAttr puts a runtime in its own process group, kills it when lambdad
 // dies, and asks clone for a pidfd in *pidfd (-1 when the kernel has none).
+// The kernel sends the death signal when the thread that forked the child
+// exits; Go ends a thread only when a goroutine exits while locked to it,
+// which lambdad's code must therefore never do.
 func childAttr(pidfd *int) *syscall.SysProcAttr {
 	*pidfd = -1
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, PidFD: pidfd}

@@ -778,3 +778,38 @@ func TestWarmPool(t *testing.T) {
 		awaitReady(1)
 	}
 }
+
+// TestBrokenInit: a SelfExe that does not run the init makes auto fall back
+// to unisolated and on fail.
+func TestBrokenInit(t *testing.T) {
+	if !canIsolate() {
+		t.Skip("needs Linux and root")
+	}
+	for _, tt := range []struct {
+		isolation string
+		ok        bool
+	}{
+		{sandbox.IsolationAuto, true},
+		{sandbox.IsolationOn, false},
+	} {
+		t.Run(tt.isolation, func(t *testing.T) {
+			m, err := sandbox.NewManager(sandbox.Config{
+				Isolation:  tt.isolation,
+				SelfExe:    "/bin/true",
+				WorkDir:    t.TempDir(),
+				CgroupRoot: "lambdad-test-" + strconv.Itoa(os.Getpid()),
+			}, slog.New(slog.NewTextHandler(t.Output(), nil)))
+			if (err == nil) != tt.ok {
+				t.Fatalf("NewManager = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil {
+				t.Logf("NewManager: %v", err)
+				return
+			}
+			defer m.Close()
+			if m.Mode() != sandbox.Unisolated {
+				t.Errorf("mode %v, want unisolated", m.Mode())
+			}
+		})
+	}
+}
