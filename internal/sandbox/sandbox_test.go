@@ -11,7 +11,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -812,4 +815,50 @@ func TestBrokenInit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRuntimes runs real runtimes: a shell bootstrap that calls a Runtime
+// API-like server on the host's loopback with curl, and the interpreters
+// the host has, as they would run in a function.
+func TestRuntimes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "pong")
+	}))
+	t.Cleanup(srv.Close)
+	forEachMode(t, func(t *testing.T, e *testEnv) {
+		code := e.codeDir(t)
+		script := "#!/bin/sh\nset -e\ncd /tmp 2>/dev/null || cd \"$TMPDIR\"\necho \"$(curl -sf \"http://$AWS_LAMBDA_RUNTIME_API/ping\") from $(pwd)\"\n"
+		if err := os.WriteFile(filepath.Join(code, "bootstrap"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name    string
+			needs   string
+			command []string
+			want    string
+		}{
+			{"sh and curl", "curl", []string{"/var/task/bootstrap"}, "pong from "},
+			{"python", "python3", []string{"/usr/bin/python3", "-c", "import os; print('python', os.getcwd() != '')"}, "python True"},
+			{"node", "node", []string{"/usr/bin/node", "-e", "console.log('node', 6*7)"}, "node 42"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if _, err := exec.LookPath(tt.needs); err != nil {
+					t.Skipf("no %s here", tt.needs)
+				}
+				if _, err := os.Stat(tt.command[0]); err != nil && tt.needs != "curl" {
+					t.Skipf("no %s here", tt.command[0])
+				}
+				var out output
+				spec := e.spec(code, "rt-"+tt.needs)
+				spec.Command = tt.command
+				spec.Env = append(spec.Env, "AWS_LAMBDA_RUNTIME_API="+srv.Listener.Addr().String(), "HOME=/tmp")
+				spec.Stdout, spec.Stderr = &out, &out
+				p := e.start(t, spec)
+				if st := waitDone(t, p); st.Code != 0 || !strings.Contains(out.String(), tt.want) {
+					t.Errorf("exit %v, output %q, want %q", st, out.String(), tt.want)
+				}
+			})
+		}
+	})
 }
