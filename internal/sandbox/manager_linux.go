@@ -37,6 +37,7 @@ type system struct {
 	ready  atomic.Int32   // inits in warm
 	stop   chan struct{}  // closed by shutdown
 	wg     sync.WaitGroup // the goroutine filling warm
+	once   sync.Once      // for shutdown
 }
 
 // refillDelay is how long after a Start the pool replaces the init it took.
@@ -107,22 +108,19 @@ func (s *system) shutdown() {
 	if s.stop == nil {
 		return
 	}
-	select {
-	case <-s.stop:
-		return
-	default:
+	s.once.Do(func() {
 		close(s.stop)
-	}
-	s.wg.Wait()
-	for {
-		select {
-		case w := <-s.warm:
-			s.ready.Add(-1)
-			w.discard()
-		default:
-			return
+		s.wg.Wait()
+		for {
+			select {
+			case w := <-s.warm:
+				s.ready.Add(-1)
+				w.discard()
+			default:
+				return
+			}
 		}
-	}
+	})
 }
 
 func (s *system) close() error {

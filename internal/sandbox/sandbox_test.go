@@ -640,9 +640,15 @@ func TestClose(t *testing.T) {
 			procs = append(procs, e.start(t, spec))
 			out.waitFor(t, "ready")
 		}
-		if err := e.m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+		var wg sync.WaitGroup
+		for range 2 { // Close may run concurrently with itself
+			wg.Go(func() {
+				if err := e.m.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
 		}
+		wg.Wait()
 		for _, p := range procs {
 			select {
 			case <-p.Done():
