@@ -92,6 +92,9 @@ func (s *Server) resolveForInvoke(account, functionName, qualifier string) (*sch
 // answered (the function's Pending phase, as on AWS), so that the first
 // invoke does not pay for it. A failure is left for that invoke to report.
 func (s *Server) prepareCode(ctx context.Context, codeSha256 string) {
+	if s.sched == nil {
+		return // a control-plane-only server (tests)
+	}
 	var buf [33]byte // DecodedLen of a 44-character CodeSha256
 	n, err := base64.StdEncoding.Decode(buf[:], []byte(codeSha256))
 	if err != nil || n != len(store.Digest{}) {

@@ -45,7 +45,8 @@ type Server struct {
 
 var _ http.Handler = (*Server)(nil)
 
-// New returns the API server of the functions in reg, run by sched.
+// New returns the API server of the functions in reg, run by sched. With a
+// nil sched it serves the control plane only.
 func New(cfg Config, reg *registry.Registry, sched *scheduler.Scheduler, log *slog.Logger) (*Server, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("api: no region")
