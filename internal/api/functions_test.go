@@ -46,7 +46,7 @@ type testAPI struct {
 	reg    *registry.Registry
 }
 
-func newTestAPI(t *testing.T, cfg registry.Config) *testAPI {
+func newTestAPI(t testing.TB, cfg registry.Config) *testAPI {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -94,7 +94,7 @@ func newTestAPI(t *testing.T, cfg registry.Config) *testAPI {
 	return &testAPI{url: hs.URL, client: client, reg: reg}
 }
 
-func testZip(t *testing.T, content string) []byte {
+func testZip(t testing.TB, content string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := zip.NewWriter(&b)
