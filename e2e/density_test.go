@@ -87,7 +87,7 @@ func TestDensity(t *testing.T) {
 	wall := time.Since(start)
 	close(stop)
 	<-sampled
-	envs := len(descendants(d.Pid()))
+	envs := len(runtimeProcesses(d.Pid()))
 	t.Logf("density: %d invokes, %d failed, wall %v, lambdad peak RSS %.1f MB, environments alive after the run %d",
 		n, failures.Load(), wall.Round(time.Millisecond), float64(peakRSS.Load())/1024, envs)
 	if f := failures.Load(); f > 0 {

@@ -386,7 +386,7 @@ func TestNoOrphansAfterShutdown(t *testing.T) {
 	}
 	wg.Wait()
 	pids := descendants(d.Pid())
-	if len(pids) < 3 {
+	if len(runtimeProcesses(d.Pid())) < 3 {
 		t.Fatalf("found %d runtime processes under lambdad, want at least 3", len(pids))
 	}
 	d.Stop()
@@ -430,6 +430,19 @@ func descendants(pid int) []int {
 	return out
 }
 
+// runtimeProcesses are the descendants of pid that run function code: not
+// the sandbox's pre-started, idle inits.
+func runtimeProcesses(pid int) []int {
+	var out []int
+	for _, p := range descendants(pid) {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		if err == nil && !strings.Contains(string(cmdline), "sandbox-init") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func procState(pid int) string {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -437,4 +450,64 @@ func procState(pid int) string {
 	}
 	s := string(data)
 	return strings.Fields(s[strings.LastIndexByte(s, ')')+2:])[0]
+}
+
+func TestIdleEnvironmentsAreReaped(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: []string{"--idle-timeout", "300ms"}})
+	c := d.Client()
+	deploy(t, c, "idle", lambdadtest.GoZip(t, goBehaviour))
+	invokeJSON(t, c, "idle", `{"do":"count"}`)
+	if n := len(runtimeProcesses(d.Pid())); n == 0 {
+		t.Fatal("no environment process after an invoke")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(runtimeProcesses(d.Pid())) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("environment still running 10s after a 300ms idle timeout")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The next invoke is a cold start again.
+	out := invokeJSON(t, c, "idle", `{"do":"count"}`, tail)
+	if string(out.Payload) != "1" {
+		t.Errorf("count after reaping = %s, want 1", out.Payload)
+	}
+	if m := reportLine.FindStringSubmatch(decodeLog(t, out)); m == nil || m[3] == "" {
+		t.Errorf("no Init Duration after reaping:\n%s", decodeLog(t, out))
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{})
+	if !strings.Contains(d.Output(), "sandbox=isolated") {
+		t.Skip("lambdad runs unisolated here (not root): memory limits are not enforced")
+	}
+	c := d.Client()
+	deploy(t, c, "hungry", lambdadtest.GoZip(t, goBehaviour), func(in *lambda.CreateFunctionInput) {
+		in.MemorySize = aws.Int32(128)
+		in.Timeout = aws.Int32(30)
+	})
+	// 64 MiB fits.
+	out := invokeJSON(t, c, "hungry", `{"do":"alloc","n":64}`)
+	if out.FunctionError != nil || string(out.Payload) != "64" {
+		t.Fatalf("64 MiB in 128 MB: %v %s", aws.ToString(out.FunctionError), out.Payload)
+	}
+	// 200 MiB more does not.
+	out = invokeJSON(t, c, "hungry", `{"do":"alloc","n":200}`, tail)
+	var e struct{ ErrorType, ErrorMessage string }
+	json.Unmarshal(out.Payload, &e)
+	if aws.ToString(out.FunctionError) != "Unhandled" || e.ErrorType != "Runtime.OutOfMemory" ||
+		!strings.HasSuffix(e.ErrorMessage, " Error: Runtime exited with error: signal: killed") {
+		t.Errorf("over the limit: FunctionError %q payload %s", aws.ToString(out.FunctionError), out.Payload)
+	}
+	if m := regexp.MustCompile(`Max Memory Used: (\d+) MB`).FindStringSubmatch(decodeLog(t, out)); m == nil {
+		t.Errorf("no Max Memory Used in:\n%s", decodeLog(t, out))
+	} else if used, _ := strconv.Atoi(m[1]); used < 100 || used > 130 {
+		t.Errorf("Max Memory Used %d MB, want about the 128 MB limit", used)
+	}
+	// The function recovers on a fresh environment.
+	out = invokeJSON(t, c, "hungry", `{"do":"count"}`)
+	if string(out.Payload) != "1" {
+		t.Errorf("after OOM: %s", out.Payload)
+	}
 }
