@@ -3,8 +3,10 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/lambdad/lambdad/internal/awserr"
 	"github.com/lambdad/lambdad/internal/scheduler"
@@ -59,7 +61,7 @@ func invoke(s *Server, w http.ResponseWriter, r *http.Request, c *call) error {
 		Payload:       payload,
 		ContentType:   h.Get("Content-Type"),
 		InvokedARN:    invokedARN,
-		TraceID:       h.Get("X-Amzn-Trace-Id"),
+		TraceID:       traceID(h.Get("X-Amzn-Trace-Id")),
 		ClientContext: clientContext,
 		Tail:          logType == "Tail",
 	}
@@ -102,4 +104,32 @@ func decodeClientContext(v string) (string, error) {
 		return "", awserr.New(awserr.InvalidRequestContent, "Client context must be a valid Base64-encoded JSON object.")
 	}
 	return string(raw), nil
+}
+
+// traceID is the X-Ray trace header the runtime receives: the caller's
+// X-Amzn-Trace-Id when it sent one, else a new root, as Lambda starts a
+// trace for every invocation.
+func traceID(header string) string {
+	if header != "" {
+		return header
+	}
+	b := make([]byte, 0, 72)
+	b = append(b, "Root=1-"...)
+	b = appendHex(b, uint64(time.Now().Unix()), 8)
+	b = append(b, '-')
+	b = appendHex(b, rand.Uint64()>>32, 8)
+	b = appendHex(b, rand.Uint64(), 16)
+	b = append(b, ";Parent="...)
+	b = appendHex(b, rand.Uint64(), 16)
+	b = append(b, ";Sampled=0"...)
+	return string(b)
+}
+
+// appendHex appends the low digits hex digits of v, zero-padded.
+func appendHex(b []byte, v uint64, digits int) []byte {
+	const hexDigits = "0123456789abcdef"
+	for i := digits - 1; i >= 0; i-- {
+		b = append(b, hexDigits[(v>>(4*uint(i)))&0xf])
+	}
+	return b
 }
