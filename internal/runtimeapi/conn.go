@@ -178,7 +178,9 @@ func (c *conn) handleNext() bool {
 		return c.writeError(errStateTransition(from, stateReady), c.req.close)
 	case d.inv != nil:
 		if err := c.writeNext(nil, d); err != nil {
-			c.s.redeliver(d)
+			if other := c.s.redeliver(d); other != nil {
+				c.s.send(nil, other, d)
+			}
 			return false
 		}
 		return !c.req.close
@@ -206,29 +208,35 @@ func (c *conn) park() bool {
 	return err == nil && !c.req.close
 }
 
-// writeNext writes the answer to a GET /next carrying d.inv. When ctx is
-// not nil, its end aborts a write of a large payload that the runtime does
-// not read; the deadline of d bounds any write.
+// writeNext writes the answer to a GET /next carrying d.inv. The deadline
+// of d bounds the write; when ctx is not nil, its end also aborts the write
+// of a large payload that the runtime does not read (the connection may
+// then be unusable, which is fine: the caller kills the environment).
 func (c *conn) writeNext(ctx context.Context, d dispatch) error {
-	if !d.deadline.IsZero() {
-		_ = c.nc.SetWriteDeadline(d.deadline)
-		defer func() { _ = c.nc.SetWriteDeadline(time.Time{}) }()
-	}
 	c.wbuf = appendNextHead(c.wbuf[:0], d.inv)
 	p := d.inv.Payload
+	if !d.deadline.IsZero() {
+		_ = c.nc.SetWriteDeadline(d.deadline)
+	}
+	var err error
 	if len(p) <= inlinePayloadMax {
 		c.wbuf = append(c.wbuf, p...)
-		_, err := c.nc.Write(c.wbuf)
+		_, err = c.nc.Write(c.wbuf)
+		if !d.deadline.IsZero() {
+			_ = c.nc.SetWriteDeadline(time.Time{})
+		}
 		return err
 	}
+	stop := func() bool { return true }
 	if ctx != nil && ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { _ = c.nc.SetWriteDeadline(aLongTimeAgo) })
-		defer stop()
+		stop = context.AfterFunc(ctx, func() { _ = c.nc.SetWriteDeadline(aLongTimeAgo) })
 	}
 	c.iov = [2][]byte{c.wbuf, p}
 	c.nb = c.iov[:]
-	_, err := c.nb.WriteTo(c.nc)
+	_, err = c.nb.WriteTo(c.nc)
 	c.iov = [2][]byte{}
+	stop()
+	_ = c.nc.SetWriteDeadline(time.Time{})
 	return err
 }
 
@@ -265,7 +273,7 @@ func (c *conn) handleAnswer() bool {
 	}
 	// Let the Invoke goroutine, just made runnable on this P, run before the
 	// 202 write: otherwise it waits for that syscall, or for an idle P to
-	// wake up and steal it, which costs ~40 µs on a 2-vCPU VM.
+	// wake up and steal it, which costs tens of µs on a 2-vCPU VM.
 	runtime.Gosched()
 	if _, err := c.nc.Write(respAccepted); err != nil {
 		return false

@@ -13,3 +13,10 @@ func (s *Server) Conns() int {
 	defer s.mu.Unlock()
 	return len(s.conns)
 }
+
+// Pending reports whether an invocation waits for a GET /next.
+func (s *Server) Pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending != nil
+}

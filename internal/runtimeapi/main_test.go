@@ -202,11 +202,14 @@ func startRuntime(tb testing.TB, bin, addr string, env ...string) *exec.Cmd {
 	}, env...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	// A child that outlives the runtime would keep the output pipe open.
+	cmd.WaitDelay = 5 * time.Second
+	isolate(cmd)
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start runtime: %v", err)
 	}
 	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		killGroup(cmd)
 		_ = cmd.Wait()
 		if tb.Failed() {
 			tb.Logf("runtime output:\n%s", out)

@@ -611,8 +611,8 @@ func TestClose(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	if _, err := a.wait(t); !errors.Is(err, runtimeapi.ErrClosed) {
-		t.Errorf("invoke: %v, want ErrClosed", err)
+	if _, err := a.wait(t); !errors.Is(err, runtimeapi.ErrClosed) || errors.Is(err, runtimeapi.ErrUndelivered) {
+		t.Errorf("invoke: %v, want ErrClosed (the runtime had it)", err)
 	}
 	if !parked.closed() {
 		t.Error("connection left open")
@@ -628,6 +628,18 @@ func TestClose(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second close: %v", err)
+	}
+
+	// An invocation no runtime took can run elsewhere.
+	s3 := runtimeapi.New(runtimeapi.Limits{}, nil)
+	if _, err := s3.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	u := startInvoke(context.Background(), s3, newInvocation(`{}`))
+	waitFor(t, "the invocation to be pending", s3.Pending)
+	s3.Close()
+	if _, err := u.wait(t); !errors.Is(err, runtimeapi.ErrUndelivered) || !errors.Is(err, runtimeapi.ErrClosed) {
+		t.Errorf("undelivered invoke: %v, want ErrUndelivered wrapping ErrClosed", err)
 	}
 
 	// WaitInit during init returns on Close.

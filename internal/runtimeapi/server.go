@@ -230,7 +230,8 @@ func (s *Server) WaitInit(ctx context.Context) error {
 // InvalidRequestID (the caller is expected to kill the environment).
 // Writing the event to a runtime that does not read it is bounded by ctx's
 // deadline. Invoke returns the *InitError after an init error, ErrClosed
-// after Close, ErrInvokeInProgress when called while another Invoke is
+// after Close (ErrUndelivered, which wraps it, when no GET /next had taken
+// the invocation), ErrInvokeInProgress when called while another Invoke is
 // running, and an error wrapping ErrInvalidInvocation for an unusable inv.
 func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error) {
 	if err := checkInvocation(inv); err != nil {
@@ -241,7 +242,7 @@ func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error)
 	switch {
 	case s.closed:
 		s.mu.Unlock()
-		return nil, ErrClosed
+		return nil, ErrUndelivered
 	case s.initErr != nil:
 		err := s.initErr
 		s.mu.Unlock()
@@ -371,10 +372,15 @@ func (s *Server) popWaiter() *conn {
 
 // next is a GET /next from c. It ends the Init phase and completes an
 // answered invocation. It returns the pending invocation for c to write, or
-// parks c (zero dispatch), or names the state that forbids the call.
+// parks c (zero dispatch; after Close it parks nothing and c's read-ahead
+// fails), or names the state that forbids the call.
 func (s *Server) next(c *conn) (d dispatch, from string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		// Hand nothing out: an Invoke still pending returns ErrUndelivered.
+		return dispatch{}, ""
+	}
 	switch s.phase {
 	case phaseInitFailed:
 		return dispatch{}, stateInitError
