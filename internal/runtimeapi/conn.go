@@ -177,9 +177,10 @@ func (c *conn) handleNext() bool {
 	case from != "":
 		return c.writeError(errStateTransition(from, stateReady), c.req.close)
 	case d.inv != nil:
-		if err := c.writeNext(nil, d); err != nil {
+		// No ctx here: the write deadline (the Invoke's) bounds these writes.
+		if err := c.writeNext(context.Background(), d); err != nil {
 			if other := c.s.redeliver(d); other != nil {
-				c.s.send(nil, other, d)
+				c.s.send(context.Background(), other, d)
 			}
 			return false
 		}
@@ -209,9 +210,9 @@ func (c *conn) park() bool {
 }
 
 // writeNext writes the answer to a GET /next carrying d.inv. The deadline
-// of d bounds the write; when ctx is not nil, its end also aborts the write
-// of a large payload that the runtime does not read (the connection may
-// then be unusable, which is fine: the caller kills the environment).
+// of d bounds the write; the end of ctx also aborts the write of a large
+// payload that the runtime does not read (the connection may then be
+// unusable, which is fine: the caller kills the environment).
 func (c *conn) writeNext(ctx context.Context, d dispatch) error {
 	c.wbuf = appendNextHead(c.wbuf[:0], d.inv)
 	p := d.inv.Payload
@@ -228,7 +229,7 @@ func (c *conn) writeNext(ctx context.Context, d dispatch) error {
 		return err
 	}
 	stop := func() bool { return true }
-	if ctx != nil && ctx.Done() != nil {
+	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { _ = c.nc.SetWriteDeadline(aLongTimeAgo) })
 	}
 	c.iov = [2][]byte{c.wbuf, p}

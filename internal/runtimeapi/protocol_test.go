@@ -568,6 +568,26 @@ func TestInvokeContext(t *testing.T) {
 	}
 }
 
+func TestInvokeLargePayloadNotRead(t *testing.T) {
+	// A runtime that stops reading must not hold Invoke past its context.
+	s, addr := newServer(t, runtimeapi.Limits{})
+	c := dialRaw(t, addr)
+	c.send(getNext)
+	waitFor(t, "the poll to park", func() bool { return s.ParkedPolls() == 1 })
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	inv := newInvocation(strings.Repeat("x", 32<<20))
+	a := startInvoke(ctx, s, inv)
+	if line, err := c.br.ReadString('\n'); err != nil || line != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("status line %q: %v", line, err)
+	}
+	cause := errors.New("client went away")
+	cancel(cause)
+	if _, err := a.wait(t); !errors.Is(err, cause) {
+		t.Fatalf("invoke: %v, want the context's cause", err)
+	}
+}
+
 func TestInvokeMisuse(t *testing.T) {
 	s, addr := newServer(t, runtimeapi.Limits{})
 	bad := []*runtimeapi.Invocation{

@@ -27,7 +27,7 @@ type Limits struct {
 // Invocation is one event handed to the runtime.
 type Invocation struct {
 	RequestID       string    // Lambda-Runtime-Aws-Request-Id; required
-	Payload         []byte    // the /next body; not modified, not retained after Invoke returns
+	Payload         []byte    // the /next body, not copied: see Invoke
 	ContentType     string    // default application/json
 	Deadline        time.Time // Lambda-Runtime-Deadline-Ms (epoch ms); required
 	FunctionARN     string    // Lambda-Runtime-Invoked-Function-Arn
@@ -229,7 +229,10 @@ func (s *Server) WaitInit(ctx context.Context) error {
 // invocation is abandoned and later answers for it get 400
 // InvalidRequestID (the caller is expected to kill the environment).
 // Writing the event to a runtime that does not read it is bounded by ctx's
-// deadline. Invoke returns the *InitError after an init error, ErrClosed
+// deadline (and, for payloads over 16 KiB written by Invoke itself, by ctx's
+// end). inv is not retained after a normal return; after an early one a
+// connection may still be writing inv.Payload until that deadline or until
+// Close, so leave it unmodified until then. Invoke returns the *InitError after an init error, ErrClosed
 // after Close (ErrUndelivered, which wraps it, when no GET /next had taken
 // the invocation), ErrInvokeInProgress when called while another Invoke is
 // running, and an error wrapping ErrInvalidInvocation for an unusable inv.
