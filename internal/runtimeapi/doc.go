@@ -31,14 +31,14 @@
 //
 // # Lifecycle
 //
-//	          first GET /next                    Invoke: event written to the parked GET /next
-//	 Started ─────────────────► Ready ───────────────────────────────────────► Running
-//	    │                         ▲                                               │
-//	    │ POST /init/error        │ GET /next (completes the invocation;          │ POST /response, /error,
-//	    ▼                         │ its id is stale from then on)                 │ error trailers, size or
-//	 InitError                    └────────────── ResponseSent ◄──────────────────┘ mode error
-//	 (WaitInit and Invoke
-//	 return the *InitError)
+//	         first GET /next                    Invoke: event written to the parked GET /next
+//	Started ─────────────────► Ready ───────────────────────────────────────► Running
+//	   │                         ▲                                               │
+//	   │ POST /init/error        │ GET /next (completes the invocation;          │ POST /response, /error,
+//	   ▼                         │ its id is stale from then on)                 │ error trailers, size or
+//	InitError                    └────────────── ResponseSent ◄──────────────────┘ mode error
+//	(WaitInit and Invoke
+//	return the *InitError)
 //
 // An Invoke whose ctx ends returns at once; its invocation is forgotten and
 // later answers for it get 400 (the caller kills the environment). A GET
