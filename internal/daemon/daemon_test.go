@@ -113,3 +113,33 @@ func TestDaemonServesAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkInvokeInProcessParallel is BenchmarkInvokeInProcess with 8
+// concurrent clients.
+func BenchmarkInvokeInProcessParallel(b *testing.B) {
+	url := startInProcess(b)
+	c := lambdadtest.NewClient(url)
+	_, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String("noop"),
+		Runtime:      types.RuntimeProvidedal2023,
+		Handler:      aws.String("bootstrap"),
+		Role:         aws.String("arn:aws:iam::123456789012:role/r"),
+		Code:         &types.FunctionCode{ZipFile: lambdadtest.GoZip(b, noop)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := lambdadtest.Sign(b, url, "POST", "/2015-03-31/functions/noop/invocations", []byte(`"`+strings.Repeat("a", 98)+`"`))
+	client := lambdadtest.KeepAliveClient(8)
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			status, body, err := req.Do(client, url)
+			if err != nil || status != 200 {
+				b.Errorf("%d %v %s", status, err, body)
+				return
+			}
+		}
+	})
+}

@@ -30,7 +30,14 @@ type Capture struct {
 	tail ring
 	buf  []byte
 	err  error // first error writing the stream
+	// During an invocation the stream is written once, at End (or when
+	// pending grows past maxPending), to keep syscalls off the hot path.
+	invoking bool
+	pending  []byte
 }
+
+// maxPending is how much output an invocation buffers before writing it.
+const maxPending = 64 << 10
 
 // NewCapture creates the pipe of one environment whose output goes to
 // stream. The caller gives Writer() to the runtime process, calls
@@ -111,9 +118,23 @@ func (c *Capture) drainLocked(fd int) (eof bool, err error) {
 
 func (c *Capture) appendLocked(p []byte) {
 	c.tail.write(p)
+	if c.invoking {
+		c.pending = append(c.pending, p...)
+		if len(c.pending) >= maxPending {
+			c.flushLocked()
+		}
+		return
+	}
 	if c.err == nil {
 		_, c.err = c.stream.Write(p)
 	}
+}
+
+func (c *Capture) flushLocked() {
+	if c.err == nil && len(c.pending) > 0 {
+		_, c.err = c.stream.Write(c.pending)
+	}
+	c.pending = c.pending[:0]
 }
 
 // Begin starts a new invocation: it writes line (the START line) and resets
@@ -122,6 +143,7 @@ func (c *Capture) Begin(line []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tail.reset()
+	c.invoking = true
 	c.appendLocked(line)
 }
 
@@ -134,6 +156,8 @@ func (c *Capture) End(lines []byte, tail bool) []byte {
 		_, _ = c.drainLocked(int(fd))
 	})
 	c.appendLocked(lines)
+	c.flushLocked()
+	c.invoking = false
 	if !tail {
 		return nil
 	}

@@ -32,6 +32,10 @@ type Function struct {
 	ARN string `json:"-"`
 	// Revision is the store revision of this snapshot (not stored).
 	Revision uint64 `json:"-"`
+
+	// listed is $LATEST as ListFunctions shows it, built once per snapshot
+	// (not stored).
+	listed ListedFunction
 }
 
 // Version is the configuration and code of one version of a function: what
@@ -118,6 +122,7 @@ func decodeFunction(b []byte) (*Function, error) {
 // copy's Latest is a copy too.
 func (fn *Function) clone() *Function {
 	c := *fn
+	c.listed = ListedFunction{}
 	c.Tags = maps.Clone(fn.Tags)
 	if fn.ReservedConcurrency != nil {
 		n := *fn.ReservedConcurrency

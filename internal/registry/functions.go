@@ -135,7 +135,7 @@ func (r *Registry) ListFunctions(account string, in ListFunctionsInput) (*ListFu
 	if limit == 0 || limit > maxListPage {
 		limit = maxListPage
 	}
-	out := &ListFunctionsOutput{Functions: []*FunctionConfiguration{}}
+	out := &ListFunctionsOutput{Functions: []ListedFunction{}}
 	if in.MasterRegion != "" {
 		return out, nil
 	}
@@ -150,11 +150,12 @@ func (r *Registry) ListFunctions(account string, in ListFunctionsInput) (*ListFu
 	}
 	for ; i < len(names) && len(out.Functions) < limit; i++ {
 		fn := ix.fns[fnKey{account: account, name: names[i]}]
-		arn := fn.ARN
 		if in.FunctionVersion == "ALL" {
-			arn = r.qualifiedARN(account, fn.Name, Latest)
+			arn := r.qualifiedARN(account, fn.Name, Latest)
+			out.Functions = append(out.Functions, ListedFunction{FunctionConfiguration: fn.Latest.configuration(arn, viewListed)})
+			continue
 		}
-		out.Functions = append(out.Functions, fn.Latest.configuration(arn, viewListed))
+		out.Functions = append(out.Functions, fn.listed)
 	}
 	if i < len(names) {
 		out.NextMarker = encodeMarker(names[i-1])

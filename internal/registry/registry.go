@@ -237,6 +237,7 @@ func (r *Registry) apply(e jetstream.KeyValueEntry) {
 		fn.Account, fn.Name = account, name
 		fn.ARN = r.FunctionARN(account, name)
 		fn.Revision = rev
+		fn.listed = listedFunction(fn.Latest.configuration(fn.ARN, viewListed))
 	}
 	old := r.idx.Load()
 	prev := old.fns[k]

@@ -1,6 +1,10 @@
 package registry
 
-import "github.com/lambdad/lambdad/internal/store"
+import (
+	"encoding/json"
+
+	"github.com/lambdad/lambdad/internal/store"
+)
 
 // Wire shapes of the Lambda REST API, member for member as the AWS model
 // spells them. Members AWS leaves out of a response when they are unset
@@ -132,8 +136,32 @@ type GetFunctionOutput struct {
 
 // ListFunctionsOutput is ListFunctions' response.
 type ListFunctionsOutput struct {
-	NextMarker string                   `json:"NextMarker,omitempty"`
-	Functions  []*FunctionConfiguration `json:"Functions"`
+	NextMarker string           `json:"NextMarker,omitempty"`
+	Functions  []ListedFunction `json:"Functions"`
+}
+
+// ListedFunction is one entry of ListFunctions. The registry builds it, and
+// its JSON, once per function snapshot, so a listing costs no encoding.
+type ListedFunction struct {
+	*FunctionConfiguration
+	json []byte
+}
+
+// MarshalJSON writes the entry's prepared JSON.
+func (l ListedFunction) MarshalJSON() ([]byte, error) {
+	if l.json != nil {
+		return l.json, nil
+	}
+	return json.Marshal(l.FunctionConfiguration)
+}
+
+// listedFunction prepares the ListFunctions entry of a configuration.
+func listedFunction(c *FunctionConfiguration) ListedFunction {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return ListedFunction{FunctionConfiguration: c}
+	}
+	return ListedFunction{FunctionConfiguration: c, json: b}
 }
 
 // ListTagsOutput is ListTags' response.
