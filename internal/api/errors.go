@@ -30,17 +30,28 @@ func writeError(w http.ResponseWriter, log *slog.Logger, requestID string, err e
 	_ = json.NewEncoder(w).Encode(e.Body())
 }
 
+// jsonAppender is a response that encodes itself faster than
+// encoding/json would.
+type jsonAppender interface {
+	AppendJSON([]byte) []byte
+}
+
 // writeJSON writes v as the JSON body of a response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+	var b []byte
+	if a, ok := v.(jsonAppender); ok {
+		b = a.AppendJSON(nil)
+	} else {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return err
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, err = w.Write(b)
+	_, err := w.Write(b)
 	return err
 }
 

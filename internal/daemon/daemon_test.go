@@ -143,3 +143,32 @@ func BenchmarkInvokeInProcessParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkListFunctionsInProcess lists a 50-function page with the daemon
+// in the benchmark's process, for profiles.
+func BenchmarkListFunctionsInProcess(b *testing.B) {
+	url := startInProcess(b)
+	c := lambdadtest.NewClient(url)
+	zip := lambdadtest.ScriptZip(b, "#!/bin/sh\n")
+	for i := range 50 {
+		_, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+			FunctionName: aws.String("fn-" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26))),
+			Runtime:      types.RuntimeProvidedal2023,
+			Handler:      aws.String("bootstrap"),
+			Role:         aws.String("arn:aws:iam::123456789012:role/r"),
+			Code:         &types.FunctionCode{ZipFile: zip},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	req := lambdadtest.Sign(b, url, "GET", "/2015-03-31/functions/", nil)
+	client := lambdadtest.KeepAliveClient(1)
+	b.ResetTimer()
+	for range b.N {
+		status, body, err := req.Do(client, url)
+		if err != nil || status != 200 {
+			b.Fatalf("%d %v %s", status, err, body)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -180,5 +181,24 @@ func TestListFunctionsQuery(t *testing.T) {
 			_, err := e.reg.ListFunctions(testAccount, tc.in)
 			wantAWSError(t, err, tc.code, tc.msg)
 		})
+	}
+}
+
+func TestListFunctionsOutputAppendJSON(t *testing.T) {
+	cfg := &FunctionConfiguration{FunctionName: "f", FunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:f"}
+	out := &ListFunctionsOutput{Functions: []ListedFunction{listedFunction(cfg), {FunctionConfiguration: cfg}}, NextMarker: "m\"x"}
+	want, err := json.Marshal(struct {
+		Functions  []*FunctionConfiguration
+		NextMarker string
+	}{[]*FunctionConfiguration{cfg, cfg}, "m\"x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.AppendJSON(nil); string(got) != string(want) {
+		t.Errorf("AppendJSON = %s\nwant         %s", got, want)
+	}
+	empty := (&ListFunctionsOutput{Functions: []ListedFunction{}}).AppendJSON(nil)
+	if string(empty) != `{"Functions":[]}` {
+		t.Errorf("empty page = %s", empty)
 	}
 }
