@@ -1,5 +1,7 @@
 package api
 
+import "slices"
+
 // Body limits, as AWS enforces them per operation.
 const (
 	defaultMaxBody = 6 << 20    // management operations
@@ -25,8 +27,13 @@ func (rt route) limitName() string {
 	return rt.op
 }
 
-// routes is the whole API, one line per operation, in the model's terms.
-var routes = []route{
+// routes is the whole API: the control plane and synchronous invoke here,
+// the other features in the route tables of their own files.
+var routes = slices.Concat(coreRoutes, asyncRoutes, streamRoutes)
+
+// coreRoutes are the function control plane and Invoke, one line per
+// operation, in the model's terms.
+var coreRoutes = []route{
 	{"POST", "/2015-03-31/functions", "CreateFunction", maxCodeBody, createFunction},
 	{"GET", "/2015-03-31/functions", "ListFunctions", 0, listFunctions},
 	{"GET", "/2015-03-31/functions/{$}", "ListFunctions", 0, listFunctions},
