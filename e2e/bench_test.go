@@ -192,9 +192,18 @@ func BenchmarkInvokeParallel(b *testing.B) {
 }
 
 // BenchmarkColdStart measures the first invoke of a newly created function:
-// environment start, runtime init and the invoke itself.
+// environment start, runtime init and the invoke itself, with isolation
+// (namespaces and cgroups; when lambdad runs as root) and without.
 func BenchmarkColdStart(b *testing.B) {
-	d := lambdadtest.Start(b, lambdadtest.Options{})
+	for _, mode := range []string{"auto", "off"} {
+		b.Run("isolation="+mode, func(b *testing.B) {
+			d := lambdadtest.Start(b, lambdadtest.Options{Args: []string{"--isolation", mode}})
+			benchColdStart(b, d)
+		})
+	}
+}
+
+func benchColdStart(b *testing.B, d *lambdadtest.Daemon) {
 	c := d.Client()
 	zip := lambdadtest.GoZip(b, noopFunction)
 	client := lambdadtest.KeepAliveClient(1)
