@@ -111,6 +111,23 @@ func main() {
 }
 `
 
+// rawEcho is an aws-lambda-go function that answers the raw event bytes,
+// without decoding them (lambda.StartHandler with a lambda.Handler).
+const rawEcho = `package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+type echo struct{}
+
+func (echo) Invoke(ctx context.Context, payload []byte) ([]byte, error) { return payload, nil }
+
+func main() { lambda.StartHandler(echo{}) }
+`
+
 func payloadOf(n int) []byte {
 	if n < 2 {
 		return []byte(`""`)
@@ -138,7 +155,7 @@ func BenchmarkInvokeWarm(b *testing.B) {
 func BenchmarkInvokePayload(b *testing.B) {
 	d := lambdadtest.Start(b, lambdadtest.Options{})
 	c := d.Client()
-	if _, err := c.CreateFunction(b.Context(), createInput("noop", lambdadtest.GoZip(b, noopFunction))); err != nil {
+	if _, err := c.CreateFunction(b.Context(), createInput("noop", lambdadtest.GoZip(b, rawEcho))); err != nil {
 		b.Fatal(err)
 	}
 	for _, size := range []int{1 << 10, 100 << 10, 1 << 20, 6 << 20} {
