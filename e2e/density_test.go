@@ -33,7 +33,8 @@ func main() {
 // TestDensity is the density benchmark: 1,000 concurrent invokes of a
 // function that sleeps 1 s must all succeed within 10 s, with lambdad's own
 // RSS (runtime processes excluded) under 200 MB. It is slow and heavy, so it
-// runs only when asked:
+// runs only when asked (LAMBDAD_ISOLATION=off measures unisolated
+// environments):
 //
 //	LAMBDAD_DENSITY=1 go test ./e2e -run TestDensity -v
 func TestDensity(t *testing.T) {
@@ -41,7 +42,7 @@ func TestDensity(t *testing.T) {
 		t.Skip("set LAMBDAD_DENSITY=1 to run the density benchmark")
 	}
 	const n = 1000
-	d := lambdadtest.Start(t, lambdadtest.Options{Args: []string{"--log-level", "info"}})
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: []string{"--log-level", "info"}, Env: []string{"LAMBDAD_ISOLATION=" + os.Getenv("LAMBDAD_ISOLATION")}})
 	c := d.Client(func(o *lambda.Options) {
 		o.RetryMaxAttempts = 1
 		o.HTTPClient = lambdadtest.KeepAliveClient(n)
