@@ -27,6 +27,13 @@ type Function struct {
 	// ReservedConcurrency is PutFunctionConcurrency's reservation; nil when
 	// the function has none.
 	ReservedConcurrency *int `json:"reservedConcurrency,omitempty"`
+	// EventInvoke are the event invoke configs by qualifier ("$LATEST" for
+	// the unqualified function); nil when there are none. The map and its
+	// values are replaced, never changed (see eventinvoke.go).
+	EventInvoke map[string]*EventInvoke `json:"eventInvoke,omitempty"`
+	// RecursiveLoop is PutFunctionRecursionConfig's setting; "" means
+	// Terminate, the default.
+	RecursiveLoop string `json:"recursiveLoop,omitempty"`
 
 	// ARN is the unqualified function ARN (not stored).
 	ARN string `json:"-"`

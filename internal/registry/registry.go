@@ -189,6 +189,9 @@ func (r *Registry) Run(ctx context.Context) error {
 	// skips what load has already applied.
 	w, err := r.kv.WatchAll(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the watch began
+		}
 		return fmt.Errorf("watch functions: %w", err)
 	}
 	defer w.Stop()

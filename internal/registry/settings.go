@@ -160,6 +160,11 @@ func (s *FunctionSettings) apply(ver *Version, name string) error {
 	if present(s.DurableConfig) {
 		return errUnsupported("DurableConfig (durable functions) is")
 	}
+	if dl := s.DeadLetterConfig; dl != nil && dl.TargetArn != nil && *dl.TargetArn != "" {
+		// A dead-letter queue is an SQS queue or SNS topic, which lambdad
+		// cannot deliver to: refused now rather than dropped later.
+		return invalidParameter("lambdad cannot deliver to the dead-letter target %s: Amazon SQS and Amazon SNS are not supported. Use an OnFailure destination (PutFunctionEventInvokeConfig) with a Lambda function instead.", *dl.TargetArn)
+	}
 	if s.Environment != nil {
 		if err := checkEnvironment(s.Environment); err != nil {
 			return err

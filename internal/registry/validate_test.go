@@ -178,11 +178,11 @@ func TestCreateFunctionAccepts(t *testing.T) {
 			in.TracingConfig = &TracingConfig{Mode: "Active"}
 			in.LoggingConfig = &LoggingConfig{LogFormat: "JSON", SystemLogLevel: "WARN"}
 			in.SnapStart = &SnapStart{ApplyOn: "PublishedVersions"}
-			in.DeadLetterConfig = &DeadLetterConfig{TargetArn: ptr("arn:aws:sqs:us-east-1:123456789012:dlq")}
+			in.DeadLetterConfig = &DeadLetterConfig{TargetArn: ptr("")}
 			in.Tags = map[string]string{"team": "a"}
 		}, func(t *testing.T, c *FunctionConfiguration) {
-			want := `{900 10240 d 1024 [arm64] Active {JSON INFO WARN /aws/lambda/settings} PublishedVersions arn:aws:sqs:us-east-1:123456789012:dlq}`
-			got := fmt.Sprintf("{%d %d %s %d %v %s %v %s %s}", c.Timeout, c.MemorySize, c.Description, *c.EphemeralStorage.Size, c.Architectures, c.TracingConfig.Mode, *c.LoggingConfig, c.SnapStart.ApplyOn, *c.DeadLetterConfig.TargetArn)
+			want := `{900 10240 d 1024 [arm64] Active {JSON INFO WARN /aws/lambda/settings} PublishedVersions <nil>}`
+			got := fmt.Sprintf("{%d %d %s %d %v %s %v %s %v}", c.Timeout, c.MemorySize, c.Description, *c.EphemeralStorage.Size, c.Architectures, c.TracingConfig.Mode, *c.LoggingConfig, c.SnapStart.ApplyOn, c.DeadLetterConfig)
 			if got != want {
 				t.Errorf("got  %s\nwant %s", got, want)
 			}
