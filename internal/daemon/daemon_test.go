@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -61,10 +62,26 @@ func startInProcess(tb testing.TB) string {
 	return ""
 }
 
+// create deploys a provided.al2023 function.
+func create(tb testing.TB, c *lambda.Client, name string, zip []byte) {
+	tb.Helper()
+	_, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name),
+		Runtime:      types.RuntimeProvidedal2023,
+		Handler:      aws.String("bootstrap"),
+		Role:         aws.String("arn:aws:iam::123456789012:role/r"),
+		Code:         &types.FunctionCode{ZipFile: zip},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
 const noop = `package main
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -81,17 +98,7 @@ func main() {
 //	go test ./internal/daemon -run '^$' -bench InvokeInProcess -cpuprofile cpu.out
 func BenchmarkInvokeInProcess(b *testing.B) {
 	url := startInProcess(b)
-	c := lambdadtest.NewClient(url)
-	_, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("noop"),
-		Runtime:      types.RuntimeProvidedal2023,
-		Handler:      aws.String("bootstrap"),
-		Role:         aws.String("arn:aws:iam::123456789012:role/r"),
-		Code:         &types.FunctionCode{ZipFile: lambdadtest.GoZip(b, noop)},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	create(b, lambdadtest.NewClient(url), "noop", lambdadtest.GoZip(b, noop))
 	req := lambdadtest.Sign(b, url, "POST", "/2015-03-31/functions/noop/invocations", []byte(`"`+strings.Repeat("a", 98)+`"`))
 	client := lambdadtest.KeepAliveClient(1)
 	if _, _, err := req.Do(client, url); err != nil {
@@ -118,17 +125,7 @@ func TestDaemonServesAndStops(t *testing.T) {
 // concurrent clients.
 func BenchmarkInvokeInProcessParallel(b *testing.B) {
 	url := startInProcess(b)
-	c := lambdadtest.NewClient(url)
-	_, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("noop"),
-		Runtime:      types.RuntimeProvidedal2023,
-		Handler:      aws.String("bootstrap"),
-		Role:         aws.String("arn:aws:iam::123456789012:role/r"),
-		Code:         &types.FunctionCode{ZipFile: lambdadtest.GoZip(b, noop)},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	create(b, lambdadtest.NewClient(url), "noop", lambdadtest.GoZip(b, noop))
 	req := lambdadtest.Sign(b, url, "POST", "/2015-03-31/functions/noop/invocations", []byte(`"`+strings.Repeat("a", 98)+`"`))
 	client := lambdadtest.KeepAliveClient(8)
 	b.SetParallelism(4)
@@ -151,16 +148,7 @@ func BenchmarkListFunctionsInProcess(b *testing.B) {
 	c := lambdadtest.NewClient(url)
 	zip := lambdadtest.ScriptZip(b, "#!/bin/sh\n")
 	for i := range 50 {
-		_, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-			FunctionName: aws.String("fn-" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26))),
-			Runtime:      types.RuntimeProvidedal2023,
-			Handler:      aws.String("bootstrap"),
-			Role:         aws.String("arn:aws:iam::123456789012:role/r"),
-			Code:         &types.FunctionCode{ZipFile: zip},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
+		create(b, c, fmt.Sprintf("fn-%02d", i), zip)
 	}
 	req := lambdadtest.Sign(b, url, "GET", "/2015-03-31/functions/", nil)
 	client := lambdadtest.KeepAliveClient(1)
