@@ -81,7 +81,6 @@ const noop = `package main
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
 
 	"github.com/aws/aws-lambda-go/lambda"
