@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/lambdad/lambdad/internal/awserr"
 )
@@ -36,11 +37,20 @@ type jsonAppender interface {
 	AppendJSON([]byte) []byte
 }
 
+// appendBuffers recycles the bodies of jsonAppender responses (a page of
+// ListFunctions is tens of KB), to spare the garbage collector.
+var appendBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // writeJSON writes v as the JSON body of a response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	var b []byte
 	if a, ok := v.(jsonAppender); ok {
-		b = a.AppendJSON(nil)
+		buf := appendBuffers.Get().(*[]byte)
+		b = a.AppendJSON((*buf)[:0])
+		defer func() {
+			*buf = b
+			appendBuffers.Put(buf)
+		}()
 	} else {
 		var err error
 		if b, err = json.Marshal(v); err != nil {
