@@ -511,3 +511,50 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("after OOM: %s", out.Payload)
 	}
 }
+
+func TestLogsFollow(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{})
+	c := d.Client()
+	deploy(t, c, "chatty", lambdadtest.GoZip(t, goEcho))
+	var out syncBuffer
+	cmd := exec.Command(lambdadtest.Binary(t), "logs", "chatty", "--follow", "--data-dir", d.DataDir, "--account-id", lambdadtest.AccountID)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	for i, payload := range []string{`{"first":1}`, `{"second":2}`} {
+		invokeJSON(t, c, "chatty", payload)
+		want := "echo handler saw " + payload
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(out.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("invoke %d: `lambdad logs --follow` did not print %q within 10s:\n%s", i, want, out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if n := strings.Count(out.String(), "START RequestId: "); n != 2 {
+		t.Errorf("%d START lines, want 2:\n%s", n, out.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
