@@ -179,11 +179,11 @@ func (s *Scheduler) Retire(account, name string) {
 // (throttled, daemon closing). ctx bounds only the wait for a caller that
 // went away; a started invocation runs to its own deadline, as on AWS.
 func (s *Scheduler) Invoke(ctx context.Context, fn *Function, req *Request) (*Result, error) {
-	p, err := s.acquire(fn)
+	p, unreserved, err := s.acquire(fn)
 	if err != nil {
 		return nil, err
 	}
-	defer s.release(fn)
+	defer s.release(fn, unreserved)
 
 	// A warm environment whose runtime exited after its last answer (a Go
 	// runtime that panicked, one that got a 413) never takes the event;
@@ -220,12 +220,15 @@ func (s *Scheduler) Invoke(ctx context.Context, fn *Function, req *Request) (*Re
 const maxAttempts = 3
 
 // acquire reserves concurrency for one invocation of fn and returns the
-// pool of its version, or a throttle error.
-func (s *Scheduler) acquire(fn *Function) (*pool, error) {
+// pool of its version, or a throttle error. unreserved reports that the
+// invocation counts against the account's unreserved concurrency (fn had no
+// reservation); release must be told the same, even if fn's reservation has
+// changed meanwhile.
+func (s *Scheduler) acquire(fn *Function) (p *pool, unreserved bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, awserr.New(awserr.Service, "lambdad is shutting down")
+		return nil, false, awserr.New(awserr.Service, "lambdad is shutting down")
 	}
 	fk := fnKey{fn.Account, fn.Name}
 	st := s.byFn[fk]
@@ -235,19 +238,20 @@ func (s *Scheduler) acquire(fn *Function) (*pool, error) {
 	}
 	if fn.Reserved >= 0 {
 		if st.busy >= fn.Reserved {
-			return nil, throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
+			return nil, false, throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
 		}
 	} else {
-		unreserved := s.cfg.ConcurrencyLimit - s.cfg.ReservedTotal(fn.Account)
-		if s.inFlight[fn.Account] >= unreserved {
-			return nil, throttle("ConcurrentInvocationLimitExceeded")
+		limit := s.cfg.ConcurrencyLimit - s.cfg.ReservedTotal(fn.Account)
+		if s.inFlight[fn.Account] >= limit {
+			return nil, false, throttle("ConcurrentInvocationLimitExceeded")
 		}
 		s.inFlight[fn.Account]++
+		unreserved = true
 	}
 	st.busy++
 
 	pk := poolKey{fn.Account, fn.Name, fn.Version}
-	p := s.pools[pk]
+	p = s.pools[pk]
 	if p == nil || p.fn.Revision != fn.Revision {
 		if p != nil {
 			// The function changed: the old environments finish what they
@@ -259,16 +263,16 @@ func (s *Scheduler) acquire(fn *Function) (*pool, error) {
 		p = newPool(*fn)
 		s.pools[pk] = p
 	}
-	return p, nil
+	return p, unreserved, nil
 }
 
-func (s *Scheduler) release(fn *Function) {
+func (s *Scheduler) release(fn *Function, unreserved bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.byFn[fnKey{fn.Account, fn.Name}]; st != nil {
 		st.busy--
 	}
-	if fn.Reserved < 0 {
+	if unreserved {
 		s.inFlight[fn.Account]--
 	}
 }
