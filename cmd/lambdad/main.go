@@ -21,6 +21,7 @@ const usage = `usage: lambdad <command> [flags]
 commands:
   serve     run the Lambda API and execution environments
   logs      print a function's logs (lambdad logs NAME [--follow])
+  async-stats  print the counts of the async invocation queue
   version   print the version
 `
 
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "logs":
 		return runLogs(ctx, args[1:], getenv, stdout, stderr)
+	case "async-stats":
+		return runAsyncStats(args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "lambdad", version)
 		return 0

@@ -26,7 +26,7 @@ func invoke(s *Server, w http.ResponseWriter, r *http.Request, c *call) error {
 	switch invocationType {
 	case "", "RequestResponse", "DryRun":
 	case "Event":
-		return awserr.New(awserr.InvalidParameterValue, "Asynchronous invocation (InvocationType Event) is not supported by lambdad yet.")
+		return invokeEvent(s, w, r, c)
 	default:
 		return awserr.Validationf(invocationType, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
 	}

@@ -27,6 +27,8 @@ type Config struct {
 	CodeURLTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Async is the queue of asynchronous invocations; nil refuses them.
+	Async eventQueue
 }
 
 // Server is the Lambda REST API. It is an http.Handler.
@@ -35,6 +37,7 @@ type Server struct {
 	log      *slog.Logger
 	reg      *registry.Registry
 	sched    *scheduler.Scheduler
+	async    eventQueue
 	fns      schedFunctions
 	verifier *sigv4.Verifier
 	mux      *http.ServeMux
@@ -66,6 +69,7 @@ func New(cfg Config, reg *registry.Registry, sched *scheduler.Scheduler, log *sl
 		log:   log,
 		reg:   reg,
 		sched: sched,
+		async: cfg.Async,
 		verifier: sigv4.NewVerifier("lambda", func(id string) (sigv4.Credentials, bool) {
 			c, ok := keys[id]
 			return c, ok

@@ -42,6 +42,21 @@ type Config struct {
 	IdleTimeout time.Duration
 	// Isolation is "auto", "on" or "off" (see package sandbox).
 	Isolation string
+	// RuntimeInterpreters overrides the interpreters found on PATH for
+	// managed runtimes: runtime (python3.12) or language (python, nodejs)
+	// to an absolute path (see package runtimes).
+	RuntimeInterpreters map[string]string
+
+	// AsyncRetryDelay is the wait before the first retry of an
+	// asynchronous invocation that failed (twice that before the second);
+	// AWS waits about a minute.
+	AsyncRetryDelay time.Duration
+	// AsyncThrottleMin and AsyncThrottleMax bound the exponential back-off
+	// of throttled asynchronous invocations (AWS: 1 s to 5 min).
+	AsyncThrottleMin, AsyncThrottleMax time.Duration
+	// AsyncAckWait is how long an asynchronous invocation taken by a
+	// lambdad that died stays invisible before it runs again.
+	AsyncAckWait time.Duration
 }
 
 // DefaultConfig returns the configuration of `lambdad serve` with no flags.
@@ -56,6 +71,10 @@ func DefaultConfig() Config {
 		ConcurrencyLimit: 1000,
 		IdleTimeout:      10 * time.Minute,
 		Isolation:        "auto",
+		AsyncRetryDelay:  time.Minute,
+		AsyncThrottleMin: time.Second,
+		AsyncThrottleMax: 5 * time.Minute,
+		AsyncAckWait:     30 * time.Second,
 	}
 }
 
@@ -96,6 +115,10 @@ func (c Config) Validate() error {
 	}
 	if c.IdleTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("idle timeout %s must be positive", c.IdleTimeout))
+	}
+	if c.AsyncRetryDelay <= 0 || c.AsyncThrottleMin <= 0 || c.AsyncAckWait <= 0 || c.AsyncThrottleMax < c.AsyncThrottleMin {
+		errs = append(errs, fmt.Errorf("async delays must be positive, with the throttle maximum at least its minimum (retry %s, throttle %s–%s, ack wait %s)",
+			c.AsyncRetryDelay, c.AsyncThrottleMin, c.AsyncThrottleMax, c.AsyncAckWait))
 	}
 	switch c.Isolation {
 	case "auto", "on", "off":

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/lambdad/lambdad/internal/api"
+	"github.com/lambdad/lambdad/internal/async"
 	"github.com/lambdad/lambdad/internal/logs"
 	"github.com/lambdad/lambdad/internal/registry"
+	"github.com/lambdad/lambdad/internal/runtimes"
 	"github.com/lambdad/lambdad/internal/sandbox"
 	"github.com/lambdad/lambdad/internal/scheduler"
 	"github.com/lambdad/lambdad/internal/sigv4"
@@ -26,6 +28,10 @@ import (
 // AddrFile is the name of the file, in the data directory, where a running
 // daemon writes the address it listens on (useful with port 0).
 const AddrFile = "lambdad.addr"
+
+// AsyncStatsFile is the name of the file, in the data directory, where a
+// running daemon keeps the counts of its async queue (async.Stats as JSON).
+const AsyncStatsFile = "async-stats.json"
 
 // Daemon is one lambdad process's worth of services.
 type Daemon struct {
@@ -95,6 +101,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rts, err := runtimes.New(runtimes.Config{
+		Dir:               filepath.Join(dataDir, "runtime"),
+		Interpreters:      cfg.RuntimeInterpreters,
+		Path:              os.Getenv("PATH"),
+		OthersMustExecute: sb.Mode() == sandbox.Isolated,
+	}, d.log.With("component", "runtimes"))
+	if err != nil {
+		return fmt.Errorf("runtimes: %w", err)
+	}
 	sched, err := scheduler.New(scheduler.Config{
 		Region:           cfg.Region,
 		ConcurrencyLimit: cfg.ConcurrencyLimit,
@@ -102,6 +117,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		IdleTimeout:      cfg.IdleTimeout,
 		CodeDir:          filepath.Join(dataDir, "code"),
 		Code:             reg.Code,
+		Runtimes:         rts,
 	}, sb, logStore, d.log.With("component", "scheduler"))
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
@@ -117,7 +133,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	defer unsubscribe()
 
+	queue, err := async.New(ctx, st.JetStream(), reg, async.Config{
+		RetryDelay:  cfg.AsyncRetryDelay,
+		ThrottleMin: cfg.AsyncThrottleMin,
+		ThrottleMax: cfg.AsyncThrottleMax,
+		AckWait:     cfg.AsyncAckWait,
+		Workers:     cfg.ConcurrencyLimit,
+		StatsFile:   filepath.Join(dataDir, AsyncStatsFile),
+	}, d.log.With("component", "async"))
+	if err != nil {
+		return fmt.Errorf("async queue: %w", err)
+	}
+
 	apiServer, err := api.New(api.Config{
+		Async:  queue,
 		Region: cfg.Region,
 		Credentials: []sigv4.Credentials{{
 			AccessKeyID:     cfg.AccessKeyID,
@@ -154,6 +183,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stopSched()
 	schedDone := make(chan error, 1)
 	go func() { schedDone <- sched.Run(schedCtx) }()
+	// The async consumer stops with the scheduler, after the API.
+	asyncCtx, stopAsync := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAsync()
+	asyncDone := make(chan error, 1)
+	go func() { asyncDone <- queue.Run(asyncCtx, apiServer) }()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	d.log.Info("lambdad ready", "addr", addr, "data_dir", dataDir, "sandbox", sb.Mode().String(), "region", cfg.Region, "account", cfg.AccountID)
@@ -174,9 +208,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		d.log.Warn("api shutdown", "err", err)
 	}
+	// Stop taking async events, then stop the environments (which ends the
+	// attempts in progress; their events run again after a restart).
+	stopAsync()
 	stopSched()
 	if err := <-schedDone; err != nil && runErr == nil {
 		runErr = fmt.Errorf("scheduler: %w", err)
+	}
+	if err := <-asyncDone; err != nil && runErr == nil {
+		runErr = fmt.Errorf("async: %w", err)
 	}
 	cancel()
 	if err := <-regDone; err != nil && !errors.Is(err, context.Canceled) && runErr == nil {

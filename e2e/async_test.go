@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambdad/lambdad/internal/lambdadtest"
+)
+
+// goAsyncWorker logs every event it runs ("EVENT <request id> <event>")
+// and fails when the event says {"fail":true}. As a destination it logs the
+// records it receives.
+const goAsyncWorker = `package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+func handler(ctx context.Context, event json.RawMessage) (json.RawMessage, error) {
+	lc, _ := lambdacontext.FromContext(ctx)
+	fmt.Printf("EVENT %s %s\n", lc.AwsRequestID, event)
+	var in struct{ Fail bool ` + "`json:\"fail\"`" + ` }
+	json.Unmarshal(event, &in)
+	if in.Fail {
+		return nil, errors.New("asked to fail")
+	}
+	return json.RawMessage(` + "`" + `{"done":true}` + "`" + `), nil
+}
+
+func main() { lambda.Start(handler) }
+`
+
+// asyncArgs make the async back-offs short enough for tests.
+var asyncArgs = []string{"--async-retry-delay", "200ms", "--async-throttle-min", "50ms", "--async-throttle-max", "200ms", "--async-ack-wait", "3s"}
+
+const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+var eventLine = regexp.MustCompile(`(?m)^EVENT ([0-9a-f-]{36}) (.*)$`)
+
+// events returns the "EVENT <id> <event>" lines function name has logged.
+func events(t *testing.T, d *lambdadtest.Daemon, name string) [][]string {
+	t.Helper()
+	out, err := exec.Command(lambdadtest.Binary(t), "logs", name, "--data-dir", d.DataDir, "--account-id", lambdadtest.AccountID).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "no log") {
+		// A function that has not run yet has no log group.
+		return nil
+	}
+	var lines [][]string
+	for _, m := range eventLine.FindAllStringSubmatch(string(out), -1) {
+		lines = append(lines, m[1:])
+	}
+	return lines
+}
+
+// waitEvents polls function name's log until it has logged n events, and
+// fails if it logs more within settle afterwards.
+func waitEvents(t *testing.T, d *lambdadtest.Daemon, name string, n int, settle time.Duration) [][]string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var got [][]string
+	for {
+		got = events(t, d, name)
+		if len(got) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(got) < n {
+		t.Fatalf("%s logged %d events, want %d:\n%s", name, len(got), n, d.Output())
+	}
+	if settle > 0 {
+		time.Sleep(settle) // nothing to poll for: proving that no more runs come
+		got = events(t, d, name)
+		if len(got) != n {
+			t.Fatalf("%s logged %d events, want exactly %d: %v", name, len(got), n, got)
+		}
+	}
+	return got
+}
+
+// record decodes a destination record and blanks its timestamp after
+// checking its format.
+func record(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(s), &rec); err != nil {
+		t.Fatalf("record %s: %v", s, err)
+	}
+	ts, _ := rec["timestamp"].(string)
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z", ts); err != nil {
+		t.Errorf("timestamp %q: %v", ts, err)
+	}
+	delete(rec, "timestamp")
+	return rec
+}
+
+func wantRecord(t *testing.T, got map[string]any, want string) {
+	t.Helper()
+	b, _ := json.Marshal(got)
+	var w map[string]any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	wb, _ := json.Marshal(w)
+	if string(b) != string(wb) {
+		t.Errorf("record\n got %s\nwant %s", b, wb)
+	}
+}
+
+func TestAsyncInvokeAndOnSuccess(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: asyncArgs})
+	c := d.Client()
+	zip := lambdadtest.GoZip(t, goAsyncWorker)
+	deploy(t, c, "worker", zip)
+	deploy(t, c, "sink", zip)
+	if _, err := c.PutFunctionEventInvokeConfig(ctx(t), &lambda.PutFunctionEventInvokeConfigInput{
+		FunctionName:      aws.String("worker"),
+		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String(fnARN + "sink")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("worker"), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.StatusCode != 202 || len(out.Payload) != 0 || out.ExecutedVersion != nil {
+		t.Errorf("Event invoke = %d %q %v", out.StatusCode, out.Payload, out.ExecutedVersion)
+	}
+	asyncOut, err := c.InvokeAsync(ctx(t), &lambda.InvokeAsyncInput{FunctionName: aws.String("worker"), InvokeArgs: strings.NewReader(`{"n":2}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asyncOut.Status != 202 {
+		t.Errorf("InvokeAsync status %d", asyncOut.Status)
+	}
+
+	ran := waitEvents(t, d, "worker", 2, 0)
+	recs := waitEvents(t, d, "sink", 2, 0)
+	byPayload := map[string]string{}
+	for _, r := range ran {
+		byPayload[r[1]] = r[0]
+	}
+	if len(byPayload) != 2 || byPayload[`{"n":1}`] == "" || byPayload[`{"n":2}`] == "" {
+		t.Fatalf("worker ran %v", ran)
+	}
+	for _, r := range recs {
+		rec := record(t, r[1])
+		payload, _ := json.Marshal(rec["requestPayload"])
+		wantRecord(t, rec, `{"version":"1.0","requestContext":{"requestId":"`+byPayload[string(payload)]+`","functionArn":"`+fnARN+`worker:$LATEST","condition":"Success","approximateInvokeCount":1},
+			"requestPayload":`+string(payload)+`,"responseContext":{"statusCode":200,"executedVersion":"$LATEST"},"responsePayload":{"done":true}}`)
+	}
+
+	// Limits and errors.
+	big := `"` + strings.Repeat("x", 1<<20) + `"`
+	_, err = c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("worker"), InvocationType: types.InvocationTypeEvent, Payload: []byte(big)})
+	wantAPIError(t, err, "RequestEntityTooLargeException", "1048578 byte payload is too large for the Event invocation type (limit 1048576 bytes)")
+	_, err = c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("nope"), InvocationType: types.InvocationTypeEvent})
+	wantAPIError(t, err, "ResourceNotFoundException", "Function not found: "+fnARN+"nope:$LATEST")
+	_, err = c.PutFunctionEventInvokeConfig(ctx(t), &lambda.PutFunctionEventInvokeConfigInput{
+		FunctionName:      aws.String("worker"),
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:123456789012:q")}},
+	})
+	wantAPIError(t, err, "InvalidParameterValueException", "lambdad cannot deliver to Amazon SQS destinations (arn:aws:sqs:us-east-1:123456789012:q): only Lambda function destinations are supported.")
+}
+
+func TestAsyncRetriesAndOnFailure(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: asyncArgs})
+	c := d.Client()
+	zip := lambdadtest.GoZip(t, goAsyncWorker)
+	for _, tc := range []struct {
+		name    string
+		retries int32
+	}{{"fails1", 1}, {"fails0", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			deploy(t, c, tc.name, zip)
+			deploy(t, c, tc.name+"-dlq", zip)
+			if _, err := c.PutFunctionEventInvokeConfig(ctx(t), &lambda.PutFunctionEventInvokeConfigInput{
+				FunctionName:         aws.String(tc.name),
+				MaximumRetryAttempts: aws.Int32(tc.retries),
+				DestinationConfig:    &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(fnARN + tc.name + "-dlq")}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String(tc.name), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"fail":true}`)}); err != nil {
+				t.Fatal(err)
+			}
+			recs := waitEvents(t, d, tc.name+"-dlq", 1, 0)
+			// The record comes after the last attempt: the count is final.
+			want := int(tc.retries) + 1
+			ran := waitEvents(t, d, tc.name, want, time.Second)
+			for _, r := range ran {
+				if r[0] != ran[0][0] {
+					t.Errorf("attempts with different request ids: %v", ran)
+				}
+			}
+			wantRecord(t, record(t, recs[0][1]), `{"version":"1.0","requestContext":{"requestId":"`+ran[0][0]+`","functionArn":"`+fnARN+tc.name+`:$LATEST","condition":"RetriesExhausted","approximateInvokeCount":`+string(rune('0'+want))+`},
+				"requestPayload":{"fail":true},"responseContext":{"statusCode":200,"executedVersion":"$LATEST","functionError":"Unhandled"},
+				"responsePayload":{"errorMessage":"asked to fail","errorType":"errorString"}}`)
+		})
+	}
+}
+
+// TestAsyncSurvivesKill queues events for a function that cannot run
+// (reserved concurrency 0: they are throttled and wait), kills lambdad with
+// SIGKILL, restarts it and lets the function run: every event runs.
+func TestAsyncSurvivesKill(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: asyncArgs})
+	c := d.Client()
+	deploy(t, c, "held", lambdadtest.GoZip(t, goAsyncWorker))
+	if _, err := c.PutFunctionConcurrency(ctx(t), &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("held"), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("held"), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"i":` + string(rune('0'+i)) + `}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Restart(true)
+	c = d.Client()
+	if got := events(t, d, "held"); len(got) != 0 {
+		t.Fatalf("held ran before it was released: %v", got)
+	}
+	if _, err := c.DeleteFunctionConcurrency(ctx(t), &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("held")}); err != nil {
+		t.Fatal(err)
+	}
+	ran := waitEvents(t, d, "held", 3, 0)
+	seen := map[string]bool{}
+	for _, r := range ran {
+		seen[r[1]] = true
+	}
+	if !seen[`{"i":0}`] || !seen[`{"i":1}`] || !seen[`{"i":2}`] {
+		t.Errorf("ran %v", ran)
+	}
+	out, err := exec.Command(lambdadtest.Binary(t), "async-stats", "--data-dir", d.DataDir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "succeeded  3") {
+		// Counts are since the restart; the file is rewritten every second.
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) && (err != nil || !strings.Contains(string(out), "succeeded  3")) {
+			time.Sleep(200 * time.Millisecond)
+			out, err = exec.Command(lambdadtest.Binary(t), "async-stats", "--data-dir", d.DataDir).CombinedOutput()
+		}
+		if err != nil || !strings.Contains(string(out), "succeeded  3") {
+			t.Errorf("async-stats: %v\n%s", err, out)
+		}
+	}
+}
