@@ -245,13 +245,16 @@ func (c *conn) writeNext(ctx context.Context, d dispatch) error {
 func (c *conn) handleAnswer() bool {
 	s := c.s
 	isError := c.req.route == routeError
-	gen, reject, ok := s.claim(c.req.id, isError)
+	gen, st, reject, ok := s.claim(c.req.id, isError)
 	if !ok {
 		return c.reject(reject)
 	}
 	if !isError && c.req.mode == modeInvalid {
 		s.deliver(gen, newErrorResponse(s.invalidModeBody, errorTypeInvalidMode))
 		return c.reject(errInvalidMode)
+	}
+	if st != nil && !isError {
+		return c.handleStream(gen, st)
 	}
 	r := getResponse()
 	tooLarge, err := r.consume(&c.body, s.limits.MaxResponse)

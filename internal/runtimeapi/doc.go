@@ -61,9 +61,20 @@
 // Lambda-Runtime-Function-Error-Type and -Error-Body; a non-empty type
 // trailer makes the answer a function error whose body is the base64-decoded
 // error body (or one built from the type when that is not base64 JSON).
-// Response streaming mode is accepted and buffered for now: the seam for true
-// streaming is the sink interface in response.go, fed by the same body
-// reader.
+//
+// # Response streaming
+//
+// The caller decides whether an invocation streams, as on AWS (PROTOCOLS
+// §1.6): Invoke buffers every answer, Lambda-Runtime-Function-Response-Mode:
+// streaming included (6 MiB limit), while InvokeStream forwards whatever
+// arrives on /response — chunked or not, with or without the mode header —
+// to its io.Writer as it arrives (Limits.MaxStreamResponse, 200 MiB). The
+// conn goroutine reads the body into one of two 64 KiB buffers and queues it
+// (stream.go); the InvokeStream goroutine writes it to the caller and hands
+// the buffer back, so a slow caller slows the runtime's writes down. Error
+// trailers after streamed bytes, a body over the limit (413 to the runtime)
+// and a body that breaks off after some bytes (Runtime.TruncatedResponse)
+// end the stream as a function error; a /error is never streamed.
 //
 // # Hot path
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -14,6 +15,10 @@ import (
 // 6 MiB + 100 bytes.
 const DefaultMaxResponse = 6291556
 
+// DefaultMaxStreamResponse is the streamed response limit of AWS Lambda
+// since July 2025: 200 MiB (PROTOCOLS §1.6).
+const DefaultMaxStreamResponse = 200 << 20
+
 // maxConns bounds the connections one runtime may hold open at once.
 const maxConns = 64
 
@@ -22,6 +27,9 @@ type Limits struct {
 	// MaxResponse is the largest body accepted on /response, /error and
 	// /runtime/init/error; 0 means DefaultMaxResponse.
 	MaxResponse int64
+	// MaxStreamResponse is the largest body streamed by InvokeStream;
+	// 0 means DefaultMaxStreamResponse.
+	MaxStreamResponse int64
 }
 
 // Invocation is one event handed to the runtime.
@@ -90,10 +98,11 @@ type dispatch struct {
 // Server is the Runtime API of one execution environment. See the package
 // documentation for its protocol and its state machine.
 type Server struct {
-	limits          Limits
-	log             *slog.Logger
-	sizeErrorBody   []byte
-	invalidModeBody []byte
+	limits              Limits
+	log                 *slog.Logger
+	sizeErrorBody       []byte
+	streamSizeErrorBody []byte
+	invalidModeBody     []byte
 
 	done       chan struct{}  // closed by Close
 	initDone   chan struct{}  // closed when the Init phase ends, either way
@@ -113,8 +122,9 @@ type Server struct {
 	gen         uint64    // counts Invoke calls; an answer is delivered only to its own
 	deadline    time.Time // the write deadline of generation gen
 	pending     *Invocation
-	reqID       string // the invocation the runtime holds, "" when none
-	answered    bool   // reqID has been answered (or an answer is being read)
+	stream      *stream // the InvokeStream in flight, nil for Invoke
+	reqID       string  // the invocation the runtime holds, "" when none
+	answered    bool    // reqID has been answered (or an answer is being read)
 }
 
 // New returns a Server that enforces limits and logs to log (nil: nowhere).
@@ -122,6 +132,9 @@ type Server struct {
 func New(limits Limits, log *slog.Logger) *Server {
 	if limits.MaxResponse <= 0 {
 		limits.MaxResponse = DefaultMaxResponse
+	}
+	if limits.MaxStreamResponse <= 0 {
+		limits.MaxStreamResponse = DefaultMaxStreamResponse
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -131,6 +144,8 @@ func New(limits Limits, log *slog.Logger) *Server {
 		log:    log,
 		sizeErrorBody: appendErrorBody(nil, fmt.Sprintf(
 			"Response payload size exceeded maximum allowed payload size (%d bytes).", limits.MaxResponse), errorTypeTooLarge),
+		streamSizeErrorBody: appendErrorBody(nil, fmt.Sprintf(
+			"Response payload size exceeded maximum allowed payload size (%d bytes).", limits.MaxStreamResponse), errorTypeTooLarge),
 		invalidModeBody: appendErrorBody(nil, "Invalid function response mode", errorTypeInvalidMode),
 		done:            make(chan struct{}),
 		initDone:        make(chan struct{}),
@@ -237,26 +252,36 @@ func (s *Server) WaitInit(ctx context.Context) error {
 // the invocation), ErrInvokeInProgress when called while another Invoke is
 // running, and an error wrapping ErrInvalidInvocation for an unusable inv.
 func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error) {
-	if err := checkInvocation(inv); err != nil {
+	if err := s.begin(ctx, inv, nil); err != nil {
 		return nil, err
+	}
+	return s.wait(ctx, inv, nil, nil)
+}
+
+// begin checks inv and hands it to a parked GET /next or leaves it pending,
+// with st as the stream of an InvokeStream (nil for Invoke).
+func (s *Server) begin(ctx context.Context, inv *Invocation, st *stream) error {
+	if err := checkInvocation(inv); err != nil {
+		return err
 	}
 	deadline, _ := ctx.Deadline()
 	s.mu.Lock()
 	switch {
 	case s.closed:
 		s.mu.Unlock()
-		return nil, ErrUndelivered
+		return ErrUndelivered
 	case s.initErr != nil:
 		err := s.initErr
 		s.mu.Unlock()
-		return nil, err
+		return err
 	case s.invoking:
 		s.mu.Unlock()
-		return nil, ErrInvokeInProgress
+		return ErrInvokeInProgress
 	}
 	s.invoking = true
 	s.gen++
 	s.deadline = deadline
+	s.stream = st
 	d := dispatch{inv: inv, gen: s.gen, deadline: deadline}
 	c := s.popWaiter()
 	if c != nil {
@@ -268,30 +293,49 @@ func (s *Server) Invoke(ctx context.Context, inv *Invocation) (*Response, error)
 	if c != nil {
 		s.send(ctx, c, d)
 	}
+	return nil
+}
 
-	select {
-	case r := <-s.result:
-		s.mu.Lock()
-		s.invoking = false
-		s.mu.Unlock()
-		return r, nil
-	case <-ctx.Done():
-		s.abort()
-		return nil, context.Cause(ctx)
-	case <-s.initFailed:
-		s.abort()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return nil, s.initErr
-	case <-s.done:
-		s.mu.Lock()
-		undelivered := s.pending == inv
-		s.mu.Unlock()
-		s.abort()
-		if undelivered {
-			return nil, ErrUndelivered
+// wait waits for the answer to inv. For an InvokeStream (st set) it writes
+// the streamed body to w meanwhile; after a failed Write it keeps reading
+// the body but drops it.
+func (s *Server) wait(ctx context.Context, inv *Invocation, st *stream, w io.Writer) (*Response, error) {
+	var data chan []byte // nil, which never delivers, for Invoke
+	if st != nil {
+		data = st.data
+	}
+	for {
+		select {
+		case p := <-data:
+			st.write(w, p)
+		case r := <-s.result:
+			if st != nil {
+				// The conn queued every chunk before delivering r.
+				st.drain(w)
+			}
+			s.mu.Lock()
+			s.invoking = false
+			s.stream = nil
+			s.mu.Unlock()
+			return r, nil
+		case <-ctx.Done():
+			s.abort()
+			return nil, context.Cause(ctx)
+		case <-s.initFailed:
+			s.abort()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return nil, s.initErr
+		case <-s.done:
+			s.mu.Lock()
+			undelivered := s.pending == inv
+			s.mu.Unlock()
+			s.abort()
+			if undelivered {
+				return nil, ErrUndelivered
+			}
+			return nil, ErrClosed
 		}
-		return nil, ErrClosed
 	}
 }
 
@@ -348,6 +392,10 @@ func (s *Server) abort() {
 	s.invoking = false
 	s.pending = nil
 	s.reqID, s.answered = "", false
+	if s.stream != nil {
+		close(s.stream.stop)
+		s.stream = nil
+	}
 	select {
 	case r := <-s.result:
 		r.Release()
@@ -416,24 +464,25 @@ func (s *Server) unpark(c *conn) bool {
 	return s.closed
 }
 
-// claim reserves the right to answer invocation id. It fails with 400
+// claim reserves the right to answer invocation id, and returns the
+// stream of an InvokeStream (nil for Invoke). It fails with 400
 // InvalidRequestID for an id that is not the one the runtime holds, and
 // with 403 InvalidStateTransition when that invocation has been answered.
-func (s *Server) claim(id []byte, isError bool) (gen uint64, reject apiError, ok bool) {
+func (s *Server) claim(id []byte, isError bool) (gen uint64, st *stream, reject apiError, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.reqID == "" || string(id) != s.reqID:
-		return 0, errInvalidRequestID, false
+		return 0, nil, errInvalidRequestID, false
 	case s.answered:
 		to := toResponse
 		if isError {
 			to = toErrorResponse
 		}
-		return 0, errStateTransition(stateResponseSent, to), false
+		return 0, nil, errStateTransition(stateResponseSent, to), false
 	}
 	s.answered = true
-	return s.gen, apiError{}, true
+	return s.gen, s.stream, apiError{}, true
 }
 
 // unclaim releases a claim whose body broke off.
