@@ -194,7 +194,13 @@ func (e *environment) invoke(req *Request, fresh, retry bool) (res *Result, out 
 		ClientContext: req.ClientContext,
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	resp, err := e.rapi.Invoke(ctx, &e.inv)
+	var resp *runtimeapi.Response
+	var err error
+	if req.stream != nil {
+		resp, err = e.rapi.InvokeStream(ctx, &e.inv, req.stream)
+	} else {
+		resp, err = e.rapi.Invoke(ctx, &e.inv)
+	}
 	cancel()
 	duration := time.Since(start)
 
@@ -205,7 +211,7 @@ func (e *environment) invoke(req *Request, fresh, retry bool) (res *Result, out 
 	e.line = e.line[:0]
 	switch {
 	case err == nil:
-		res = &Result{Payload: resp.Body, ContentType: resp.ContentType, FunctionError: resp.FunctionError}
+		res = &Result{Payload: resp.Body, ContentType: resp.ContentType, FunctionError: resp.FunctionError, ErrorType: resp.ErrorType}
 	case retry && errors.Is(err, runtimeapi.ErrUndelivered):
 		return nil, undelivered
 	case errors.Is(err, context.DeadlineExceeded):
@@ -252,7 +258,7 @@ func (e *environment) initFailed(req *Request, err error) *Result {
 	switch {
 	case errors.As(err, &ie):
 		// The runtime reported its own init error: pass it through.
-		res = &Result{Payload: ie.Body, ContentType: "application/json", FunctionError: true}
+		res = &Result{Payload: ie.Body, ContentType: "application/json", FunctionError: true, ErrorType: ie.ErrorType}
 	case errors.Is(err, context.DeadlineExceeded):
 		res = platformError(req, "Sandbox.Timedout", fmt.Sprintf("Task timed out after %.2f seconds", e.s.cfg.InitTimeout.Seconds()))
 	default:
@@ -292,7 +298,7 @@ func platformError(req *Request, errType, msg string) *Result {
 		ErrorType    string `json:"errorType"`
 		ErrorMessage string `json:"errorMessage"`
 	}{errType, "RequestId: " + req.RequestID + " Error: " + msg})
-	return &Result{Payload: body, ContentType: "application/json", FunctionError: true}
+	return &Result{Payload: body, ContentType: "application/json", FunctionError: true, ErrorType: errType}
 }
 
 // environ is the environment of a runtime process: AWS's variables, then the

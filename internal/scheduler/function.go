@@ -1,6 +1,10 @@
 package scheduler
 
-import "github.com/lambdad/lambdad/internal/store"
+import (
+	"io"
+
+	"github.com/lambdad/lambdad/internal/store"
+)
 
 // Function is what the scheduler needs to run one function version. Two
 // Functions with the same Key and Revision must be identical.
@@ -33,6 +37,8 @@ type Request struct {
 	TraceID       string
 	ClientContext string // decoded JSON
 	Tail          bool   // LogType Tail
+
+	stream io.Writer // set by InvokeStream
 }
 
 // Result is the outcome of an invocation that reached the function.
@@ -42,5 +48,9 @@ type Result struct {
 	// FunctionError is set when the function (or the platform on its behalf:
 	// timeout, crash) failed; X-Amz-Function-Error is then "Unhandled".
 	FunctionError bool
-	LogTail       []byte // set when the request asked for Tail
+	// ErrorType names a function error when it is known: the runtime's
+	// Lambda-Runtime-Function-Error-Type, the errorType of its error body,
+	// or the platform's (Sandbox.Timedout, Runtime.ExitError, …).
+	ErrorType string
+	LogTail   []byte // set when the request asked for Tail
 }

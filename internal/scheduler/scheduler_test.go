@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/lambdad/lambdad/internal/awserr"
@@ -90,4 +91,15 @@ func TestConcurrencyAccounting(t *testing.T) {
 			t.Errorf("pools: same=%v old retired=%v new retired=%v", p1 == p2, p1.retired, p2.retired)
 		}
 	})
+}
+
+func TestInvokeStreamThrottled(t *testing.T) {
+	s := newTestScheduler(t, 100, 0)
+	fn := &Function{Account: "1", Name: "f", Version: "$LATEST", Revision: "r", Reserved: 0}
+	var w strings.Builder
+	_, err := s.InvokeStream(t.Context(), fn, &Request{RequestID: "id"}, &w)
+	wantThrottle(t, err, "ReservedFunctionConcurrentInvocationLimitExceeded")
+	if w.Len() != 0 {
+		t.Errorf("wrote %q", w.String())
+	}
 }
