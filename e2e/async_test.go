@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lambdad/lambdad/internal/lambdadtest"
 )
@@ -257,5 +258,87 @@ func TestAsyncSurvivesKill(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "succeeded  3") {
 			t.Errorf("async-stats: %v\n%s", err, out)
 		}
+	}
+}
+
+// curlLoop is a shell function that invokes itself asynchronously, as a
+// function with an AWS SDK would: it signs with the credentials in its
+// environment (curl --aws-sigv4) and forwards its trace header. The event
+// {"left":n} says how many more times; it logs "EVENT <id> <event>".
+const curlLoop = `#!/bin/sh
+set -eu
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  H=$(mktemp)
+  EVENT=$(curl -sS -LD "$H" "$API/next")
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d '[:space:]' | cut -d: -f2)
+  TRACE=$(grep -Fi Lambda-Runtime-Trace-Id "$H" | cut -d: -f2- | tr -d '[:space:]')
+  rm -f "$H"
+  echo "EVENT $ID $EVENT"
+  echo "TRACE $TRACE"
+  LEFT=$(echo "$EVENT" | sed -n 's/.*"left":\([0-9]*\).*/\1/p')
+  if [ "${LEFT:-0}" -gt 0 ]; then
+    curl -sS -o /dev/null -w "INVOKE %{http_code}\n" --aws-sigv4 "aws:amz:${AWS_REGION}:lambda" --user "${TEST_KEY_ID}:${TEST_SECRET}" \
+      -H "X-Amz-Invocation-Type: Event" -H "X-Amzn-Trace-Id: $TRACE" -H "Content-Type: application/json" \
+      --data "{\"left\":$((LEFT - 1))}" "${TEST_ENDPOINT}/2015-03-31/functions/${AWS_LAMBDA_FUNCTION_NAME}/invocations" || true
+  fi
+  curl -sS -o /dev/null -X POST "$API/$ID/response" --data '{}'
+done
+`
+
+// TestRecursionControl runs a self-invoking function: under Terminate (the
+// default) lambdad stops the chain after 16 invocations and sends the event
+// to the on-failure destination; under Allow the chain runs to its end.
+func TestRecursionControl(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: asyncArgs})
+	c := d.Client()
+	env := &types.Environment{Variables: map[string]string{
+		"TEST_KEY_ID": lambdadtest.AccessKeyID, "TEST_SECRET": lambdadtest.SecretAccessKey, "TEST_ENDPOINT": d.URL,
+	}}
+	loopZip := lambdadtest.ScriptZip(t, curlLoop)
+	withEnv := func(in *lambda.CreateFunctionInput) { in.Environment = env }
+	deploy(t, c, "loop", loopZip, withEnv)
+	deploy(t, c, "loop-dlq", lambdadtest.GoZip(t, goAsyncWorker))
+	deploy(t, c, "loop-ok", loopZip, withEnv)
+	if _, err := c.PutFunctionEventInvokeConfig(ctx(t), &lambda.PutFunctionEventInvokeConfigInput{
+		FunctionName:      aws.String("loop"),
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(fnARN + "loop-dlq")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutFunctionRecursionConfig(ctx(t), &lambda.PutFunctionRecursionConfigInput{FunctionName: aws.String("loop-ok"), RecursiveLoop: types.RecursiveLoopAllow}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"loop", "loop-ok"} {
+		if _, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String(name), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"left":20}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	recs := waitEvents(t, d, "loop-dlq", 1, 0)
+	ran := waitEvents(t, d, "loop", 16, time.Second)
+	if ran[15][1] != `{"left":5}` {
+		t.Errorf("last run of loop: %v", ran[15])
+	}
+	rec := record(t, recs[0][1])
+	rc, _ := rec["requestContext"].(map[string]any)
+	if rc["condition"] != "RecursiveInvocationDetected" || rc["functionArn"] != fnARN+"loop:$LATEST" || rc["approximateInvokeCount"] != float64(0) {
+		t.Errorf("record %v", rec)
+	}
+	if p, _ := json.Marshal(rec["requestPayload"]); string(p) != `{"left":4}` {
+		t.Errorf("record payload %s", p)
+	}
+	waitEvents(t, d, "loop-ok", 21, time.Second)
+
+	// A synchronous invoke whose chain is at the limit is refused.
+	traced := func(trace string) func(*lambda.Options) {
+		return func(o *lambda.Options) {
+			o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Amzn-Trace-Id", trace))
+		}
+	}
+	_, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("loop-dlq"), Payload: []byte(`{}`)}, traced("Root=1-5759e988-bd862e3fe1be46a994272793;Lineage=lambdad:16"))
+	wantAPIError(t, err, "RecursiveInvocationException", "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.")
+	if _, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("loop-dlq"), Payload: []byte(`{}`)}, traced("Root=1-5759e988-bd862e3fe1be46a994272793;Lineage=lambdad:15")); err != nil {
+		t.Errorf("invoke at chain 15: %v", err)
 	}
 }

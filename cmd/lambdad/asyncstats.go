@@ -41,7 +41,7 @@ func runAsyncStats(args []string, getenv func(string) string, stdout, stderr io.
 		fmt.Fprintln(stderr, "lambdad async-stats: read counts:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "queued     %d\nin-flight  %d\naccepted   %d\nretried    %d\nthrottled  %d\nsucceeded  %d\nfailed     %d\ndropped    %d\n",
-		s.Queued, s.InFlight, s.Accepted, s.Retried, s.Throttled, s.Succeeded, s.Failed, s.Dropped)
+	fmt.Fprintf(stdout, "queued     %d\nin-flight  %d\naccepted   %d\nretried    %d\nthrottled  %d\nsucceeded  %d\nfailed     %d\ndropped    %d\nrecursive  %d\n",
+		s.Queued, s.InFlight, s.Accepted, s.Retried, s.Throttled, s.Succeeded, s.Failed, s.Dropped, s.Recursive)
 	return 0
 }

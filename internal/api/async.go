@@ -84,3 +84,22 @@ func (s *Server) InvokeVersion(ctx context.Context, v *registry.Version, req *sc
 }
 
 var _ async.Invoker = (*Server)(nil)
+
+// runtimeTrace returns the trace header the runtime of a synchronous invoke
+// receives: the caller's (or a new root) with lambdad's lineage counter
+// advanced. A caller whose chain has reached async.MaxChain invocations is
+// refused with RecursiveInvocationException unless the function allows
+// recursive loops.
+func (s *Server) runtimeTrace(account, name, header string) (string, error) {
+	if header == "" {
+		return traceID("") + ";Lineage=lambdad:1", nil
+	}
+	n := async.Lineage(header)
+	if n >= async.MaxChain {
+		if fn := s.reg.Function(account, name); fn == nil || fn.Recursion() != registry.RecursiveLoopAllow {
+			s.log.Warn("stopping a recursive loop", "function", name, "chain", n)
+			return "", awserr.New(awserr.RecursiveInvocation, "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.")
+		}
+	}
+	return async.WithLineage(header, n+1), nil
+}

@@ -55,13 +55,17 @@ func invoke(s *Server, w http.ResponseWriter, r *http.Request, c *call) error {
 		// JSON object, as on AWS (a Python handler sees event == {}).
 		payload = emptyEvent
 	}
+	trace, err := s.runtimeTrace(c.Account, fn.Name, h.Get("X-Amzn-Trace-Id"))
+	if err != nil {
+		return err
+	}
 	// The invocation's request id is the API request's, as on AWS.
 	req := scheduler.Request{
 		RequestID:     c.RequestID,
 		Payload:       payload,
 		ContentType:   h.Get("Content-Type"),
 		InvokedARN:    invokedARN,
-		TraceID:       traceID(h.Get("X-Amzn-Trace-Id")),
+		TraceID:       trace,
 		ClientContext: clientContext,
 		Tail:          logType == "Tail",
 	}

@@ -73,7 +73,7 @@ type Queue struct {
 	reg    Resolver
 
 	// Counters since start (see Stats).
-	accepted, inFlight, retried, throttled, succeeded, failed, dropped atomic.Int64
+	accepted, inFlight, retried, throttled, succeeded, failed, dropped, recursive atomic.Int64
 }
 
 // New creates the queue's stream in js, or opens it.
@@ -232,7 +232,15 @@ func (q *Queue) handle(ctx context.Context, inv Invoker, msg jetstream.Msg) {
 	arn := qualifiedARN(fn.ARN, e.Qualifier)
 	maxAge := cfg.MaxAge()
 	if now.Sub(e.Enqueued) > maxAge {
-		q.finish(ctx, log, msg, e, fn, ConditionEventAgeExceeded, e.Attempts, nil)
+		q.finish(ctx, log, msg, e, fn, ConditionEventAgeExceeded, e.Attempts, nil, e.TraceID)
+		return
+	}
+	if Recursive(e.TraceID, fn.Recursion()) {
+		log.Warn("stopping a recursive loop", "chain", Lineage(e.TraceID))
+		q.recursive.Add(1)
+		// The record starts a chain of its own, or the guard would stop
+		// its delivery too.
+		q.finish(ctx, log, msg, e, fn, ConditionRecursion, e.Attempts, nil, WithLineage(e.TraceID, 0))
 		return
 	}
 
@@ -241,7 +249,8 @@ func (q *Queue) handle(ctx context.Context, inv Invoker, msg jetstream.Msg) {
 		Payload:     e.Payload,
 		ContentType: "application/json",
 		InvokedARN:  fn.ARN,
-		TraceID:     e.TraceID,
+		// This attempt is one more invocation of the event's chain.
+		TraceID: WithLineage(e.TraceID, Lineage(e.TraceID)+1),
 	}
 	if e.Qualifier != "" {
 		req.InvokedARN = arn
@@ -261,7 +270,7 @@ func (q *Queue) handle(ctx context.Context, inv Invoker, msg jetstream.Msg) {
 		// until the event is too old, never counting an attempt.
 		delay := q.throttleDelay(msg)
 		if now.Add(delay).Sub(e.Enqueued) > maxAge {
-			q.finish(ctx, log, msg, e, fn, ConditionEventAgeExceeded, e.Attempts, nil)
+			q.finish(ctx, log, msg, e, fn, ConditionEventAgeExceeded, e.Attempts, nil, e.TraceID)
 			return
 		}
 		if ae, ok := awserr.As(err); ok && ae.Code == awserr.TooManyRequests {
@@ -277,19 +286,19 @@ func (q *Queue) handle(ctx context.Context, inv Invoker, msg jetstream.Msg) {
 	out := &outcome{payload: res.Payload, functionError: res.FunctionError, executedVersion: v.Version}
 	attempts := e.Attempts + 1
 	if !res.FunctionError {
-		q.finish(ctx, log, msg, e, fn, ConditionSuccess, attempts, out)
+		q.finish(ctx, log, msg, e, fn, ConditionSuccess, attempts, out, req.TraceID)
 		return
 	}
 	if ctx.Err() != nil {
 		return // the error may be the shutdown's doing; run it again later
 	}
 	if attempts > cfg.Retries() {
-		q.finish(ctx, log, msg, e, fn, ConditionRetriesExhausted, attempts, out)
+		q.finish(ctx, log, msg, e, fn, ConditionRetriesExhausted, attempts, out, req.TraceID)
 		return
 	}
 	due := now.Add(q.retryDelay(attempts))
 	if due.Sub(e.Enqueued) > maxAge {
-		q.finish(ctx, log, msg, e, fn, ConditionEventAgeExceeded, attempts, out)
+		q.finish(ctx, log, msg, e, fn, ConditionEventAgeExceeded, attempts, out, req.TraceID)
 		return
 	}
 	next := *e
@@ -306,8 +315,10 @@ func (q *Queue) handle(ctx context.Context, inv Invoker, msg jetstream.Msg) {
 }
 
 // finish ends an event: it delivers the record to the destination of the
-// condition, if the function has one, then acknowledges the message.
-func (q *Queue) finish(ctx context.Context, log *slog.Logger, msg jetstream.Msg, e *Event, fn *registry.Function, condition string, invokeCount int, out *outcome) {
+// condition, if the function has one, then acknowledges the message. trace
+// is the trace header the record's event carries on (the lineage of the
+// last attempt).
+func (q *Queue) finish(ctx context.Context, log *slog.Logger, msg jetstream.Msg, e *Event, fn *registry.Function, condition string, invokeCount int, out *outcome, trace string) {
 	onSuccess, onFailure := fn.EventInvokeFor(e.Qualifier).Destinations()
 	dest := onFailure
 	if condition == ConditionSuccess {
@@ -324,7 +335,7 @@ func (q *Queue) finish(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 		q.settle(msg.Ack())
 		return
 	}
-	if err := q.deliver(ctx, e, qualifiedARN(fn.ARN, e.Qualifier), dest, condition, invokeCount, out); err != nil {
+	if err := q.deliver(ctx, e, qualifiedARN(fn.ARN, e.Qualifier), dest, condition, invokeCount, out, trace); err != nil {
 		log.Warn("deliver destination record", "destination", dest, "err", err)
 		// The event runs again: delivery is at least once.
 		q.settle(msg.NakWithDelay(q.cfg.ThrottleMin))
@@ -335,7 +346,7 @@ func (q *Queue) finish(ctx context.Context, log *slog.Logger, msg jetstream.Msg,
 
 // deliver enqueues the destination record of e as an event of the
 // destination function dest.
-func (q *Queue) deliver(ctx context.Context, e *Event, functionARN, dest, condition string, invokeCount int, out *outcome) error {
+func (q *Queue) deliver(ctx context.Context, e *Event, functionARN, dest, condition string, invokeCount int, out *outcome, trace string) error {
 	ref, err := registry.ParseFunctionName(dest, true)
 	if err != nil {
 		return fmt.Errorf("destination %s: %w", dest, err)
@@ -351,7 +362,7 @@ func (q *Queue) deliver(ctx context.Context, e *Event, functionARN, dest, condit
 		Function:  ref.Name,
 		Qualifier: ref.Qualifier,
 		Payload:   b,
-		TraceID:   e.TraceID,
+		TraceID:   trace,
 	})
 }
 
@@ -436,6 +447,8 @@ type Stats struct {
 	Succeeded int64 `json:"succeeded"`
 	Failed    int64 `json:"failed"`
 	Dropped   int64 `json:"dropped"`
+	// Recursive counts events stopped by the recursion guard.
+	Recursive int64 `json:"recursive"`
 }
 
 // Stats returns the queue's counts; Queued is read from the stream.
@@ -448,6 +461,7 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 		Succeeded: q.succeeded.Load(),
 		Failed:    q.failed.Load(),
 		Dropped:   q.dropped.Load(),
+		Recursive: q.recursive.Load(),
 	}
 	info, err := q.stream.Info(ctx)
 	if err != nil {
@@ -483,7 +497,7 @@ func (q *Queue) report(ctx context.Context, path string, interval time.Duration)
 		first = false
 		last = s
 		q.log.Info("async events", "queued", s.Queued, "in_flight", s.InFlight, "accepted", s.Accepted,
-			"retried", s.Retried, "throttled", s.Throttled, "succeeded", s.Succeeded, "failed", s.Failed, "dropped", s.Dropped)
+			"retried", s.Retried, "throttled", s.Throttled, "succeeded", s.Succeeded, "failed", s.Failed, "dropped", s.Dropped, "recursive", s.Recursive)
 		if path == "" {
 			continue
 		}

@@ -407,4 +407,3 @@ func (fn *Function) EventInvokeFor(qualifier string) *EventInvoke {
 	}
 	return fn.EventInvoke[qualifier]
 }
-
