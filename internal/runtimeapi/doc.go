@@ -69,7 +69,7 @@
 // streaming included (6 MiB limit), while InvokeStream forwards whatever
 // arrives on /response — chunked or not, with or without the mode header —
 // to its io.Writer as it arrives (Limits.MaxStreamResponse, 200 MiB). The
-// conn goroutine reads the body into one of two 64 KiB buffers and queues it
+// conn goroutine reads the body into one of two pooled 128 KiB buffers and queues it
 // (stream.go); the InvokeStream goroutine writes it to the caller and hands
 // the buffer back, so a slow caller slows the runtime's writes down. Error
 // trailers after streamed bytes, a body over the limit (413 to the runtime)
