@@ -65,8 +65,9 @@ func invokeWithResponseStream(s *Server, w http.ResponseWriter, r *http.Request,
 }
 
 // syncRequest validates what Invoke and InvokeWithResponseStream share —
-// LogType, FunctionName and Qualifier, payload, client context — and
-// returns the scheduler's request and function.
+// LogType, FunctionName and Qualifier, payload, client context, recursion
+// (the lineage in the trace header) — and returns the scheduler's request
+// and function. (invoke in invoke.go does the same steps inline.)
 func (s *Server) syncRequest(r *http.Request, c *call) (*scheduler.Request, *scheduler.Function, error) {
 	h := r.Header
 	logType := h.Get("X-Amz-Log-Type")
@@ -88,12 +89,16 @@ func (s *Server) syncRequest(r *http.Request, c *call) (*scheduler.Request, *sch
 	if len(payload) == 0 {
 		payload = emptyEvent
 	}
+	trace, err := s.runtimeTrace(c.Account, fn.Name, h.Get("X-Amzn-Trace-Id"))
+	if err != nil {
+		return nil, nil, err
+	}
 	req := &scheduler.Request{
 		RequestID:     c.RequestID,
 		Payload:       payload,
 		ContentType:   h.Get("Content-Type"),
 		InvokedARN:    invokedARN,
-		TraceID:       traceID(h.Get("X-Amzn-Trace-Id")),
+		TraceID:       trace,
 		ClientContext: clientContext,
 		Tail:          logType == "Tail",
 	}
