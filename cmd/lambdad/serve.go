@@ -48,6 +48,13 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (d
 	env("LAMBDAD_REGION", &cfg.Region)
 	env("LAMBDAD_ACCOUNT_ID", &cfg.AccountID)
 	env("LAMBDAD_ISOLATION", &cfg.Isolation)
+	interp := interpreters{}
+	if v := getenv("LAMBDAD_RUNTIME_INTERPRETERS"); v != "" {
+		if err := interp.Set(v); err != nil {
+			return cfg, 0, "", fmt.Errorf("LAMBDAD_RUNTIME_INTERPRETERS: %w", err)
+		}
+	}
+	cfg.RuntimeInterpreters = interp
 	keyID, secret := getenv("LAMBDAD_ACCESS_KEY_ID"), getenv("LAMBDAD_SECRET_ACCESS_KEY")
 	if keyID != "" || secret != "" {
 		if keyID == "" || secret == "" {
@@ -73,6 +80,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (d
 	fs.IntVar(&cfg.ConcurrencyLimit, "concurrency-limit", cfg.ConcurrencyLimit, "account concurrent executions limit")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "how long an idle execution environment stays warm")
 	fs.StringVar(&cfg.Isolation, "isolation", cfg.Isolation, "sandboxing of functions: auto, on or off (LAMBDAD_ISOLATION)")
+	fs.Var(interp, "runtime-interpreter", "`RUNTIME=PATH`: interpreter of a managed runtime (python3.12) or language (python, nodejs); repeatable (LAMBDAD_RUNTIME_INTERPRETERS, comma-separated)")
 	fs.DurationVar(&cfg.AsyncRetryDelay, "async-retry-delay", cfg.AsyncRetryDelay, "wait before the first retry of a failed asynchronous invocation (twice that before the second)")
 	fs.DurationVar(&cfg.AsyncThrottleMin, "async-throttle-min", cfg.AsyncThrottleMin, "first back-off of a throttled asynchronous invocation")
 	fs.DurationVar(&cfg.AsyncThrottleMax, "async-throttle-max", cfg.AsyncThrottleMax, "longest back-off of a throttled asynchronous invocation")

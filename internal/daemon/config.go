@@ -42,6 +42,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// Isolation is "auto", "on" or "off" (see package sandbox).
 	Isolation string
+	// RuntimeInterpreters overrides the interpreters found on PATH for
+	// managed runtimes: runtime (python3.12) or language (python, nodejs)
+	// to an absolute path (see package runtimes).
+	RuntimeInterpreters map[string]string
 
 	// AsyncRetryDelay is the wait before the first retry of an
 	// asynchronous invocation that failed (twice that before the second);

@@ -18,6 +18,7 @@ import (
 	"github.com/lambdad/lambdad/internal/async"
 	"github.com/lambdad/lambdad/internal/logs"
 	"github.com/lambdad/lambdad/internal/registry"
+	"github.com/lambdad/lambdad/internal/runtimes"
 	"github.com/lambdad/lambdad/internal/sandbox"
 	"github.com/lambdad/lambdad/internal/scheduler"
 	"github.com/lambdad/lambdad/internal/sigv4"
@@ -100,6 +101,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rts, err := runtimes.New(runtimes.Config{
+		Dir:               filepath.Join(dataDir, "runtime"),
+		Interpreters:      cfg.RuntimeInterpreters,
+		Path:              os.Getenv("PATH"),
+		OthersMustExecute: sb.Mode() == sandbox.Isolated,
+	}, d.log.With("component", "runtimes"))
+	if err != nil {
+		return fmt.Errorf("runtimes: %w", err)
+	}
 	sched, err := scheduler.New(scheduler.Config{
 		Region:           cfg.Region,
 		ConcurrencyLimit: cfg.ConcurrencyLimit,
@@ -107,6 +117,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		IdleTimeout:      cfg.IdleTimeout,
 		CodeDir:          filepath.Join(dataDir, "code"),
 		Code:             reg.Code,
+		Runtimes:         rts,
 	}, sb, logStore, d.log.With("component", "scheduler"))
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)

@@ -1,7 +1,9 @@
 // Package runtimes says what each Lambda Runtime value means on this host:
 // which command starts an environment of that runtime and which variables
 // only that runtime gets. Custom runtimes (provided.*) run the function's own
-// `bootstrap`; managed language runtimes come in a later milestone.
+// `bootstrap`; managed language runtimes (python3.x, nodejs*.x) run
+// lambdad's own runtime interface clients, embedded in the binary, with an
+// interpreter found on the host (see Set).
 package runtimes
 
 import (
@@ -26,6 +28,12 @@ type Launch struct {
 	Command []string
 	// ExecutionEnv is AWS_EXECUTION_ENV; empty for custom runtimes, as on AWS.
 	ExecutionEnv string
+	// Env holds the runtime's own variables (KEY=value, sandbox paths),
+	// which the function's variables may override.
+	Env []string
+	// RuntimeDir is a host directory to show the runtime at /var/runtime,
+	// or "".
+	RuntimeDir string
 }
 
 // Resolve returns how to start runtime for code extracted at codeDir (and
@@ -47,7 +55,7 @@ func Resolve(runtime, handler, codeDir, optDir string) (Launch, error) {
 	}
 	return Launch{}, &Error{
 		Type:    "Runtime.InvalidEntrypoint",
-		Message: fmt.Sprintf("Runtime %s has no interpreter in lambdad yet", runtime),
+		Message: fmt.Sprintf("Runtime %s is not supported by lambdad", runtime),
 	}
 }
 

@@ -23,6 +23,7 @@
 //
 //	/var/task   Spec.CodeDir, read-only, nodev; the working directory
 //	/opt        Spec.OptDir, read-only (an empty directory without one)
+//	/var/runtime  Spec.RuntimeDir, read-only (an empty directory without one)
 //	/tmp        a private tmpfs of Spec.TmpMB, mode 1777; it counts against
 //	            the memory limit and lives as long as the process
 //	/proc       a new proc for the PID namespace
@@ -72,9 +73,9 @@
 //
 // Unisolated (any OS; Linux when not root, or Isolation "off") executes the
 // runtime directly, in its own process group, with lambdad's uid. Paths in
-// Spec.Command under /var/task, /opt and /tmp are rewritten to CodeDir,
-// OptDir and a private directory under WorkDir, whose path also goes into
-// TMPDIR; RuntimePath tells the caller the same mapping. Only the number of
+// Spec.Command under /var/task, /opt, /tmp and /var/runtime are rewritten
+// to CodeDir, OptDir, a private directory under WorkDir (whose path also
+// goes into TMPDIR) and RuntimeDir; RuntimePath tells the caller the same mapping. Only the number of
 // open files is limited (right after the start, so a child forked at once
 // may keep the old limit); memory, pids, the /tmp size, read-only code and
 // hidden paths are not enforced. RLIMIT_AS is deliberately not used: Go and

@@ -245,7 +245,7 @@ type rootBuilder struct {
 }
 
 // Mount points the sandbox needs, in the order they are prepared.
-var mountpoints = []string{taskRoot, optRoot, tmpRoot, "/dev", "/proc"}
+var mountpoints = []string{taskRoot, runtimeRoot, optRoot, tmpRoot, "/dev", "/proc"}
 
 // prepare builds what every environment shares: the host name, the
 // rlimits, and the host's tree read-only with mount points for the
@@ -290,7 +290,7 @@ func (b *rootBuilder) prepare(cfg *prepareConfig) error {
 	return mount("proc", b.root+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 }
 
-// finish mounts the environment's code, layers and /tmp.
+// finish mounts the environment's code, layers, runtime files and /tmp.
 func (b *rootBuilder) finish(cfg *runConfig) error {
 	if err := b.bindReadOnly(cfg.CodeDir, b.root+taskRoot); err != nil {
 		return err
@@ -301,6 +301,11 @@ func (b *rootBuilder) finish(cfg *runConfig) error {
 		}
 	} else if err := mount("tmpfs", b.root+optRoot, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=4k"); err != nil {
 		return err
+	}
+	if cfg.Runtime != "" {
+		if err := b.bindReadOnly(cfg.Runtime, b.root+runtimeRoot); err != nil {
+			return err
+		}
 	}
 	data := "mode=1777,size=" + strconv.Itoa(cfg.TmpMB) + "m"
 	return mount("tmpfs", b.root+tmpRoot, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, data)

@@ -47,6 +47,7 @@ type prepareConfig struct {
 type runConfig struct {
 	CodeDir  string // host directory for /var/task
 	OptDir   string // host directory for /opt, or ""
+	Runtime  string // host directory for /var/runtime, or ""
 	TmpMB    int    // size of /tmp
 	UID, GID int
 	Command  []string
@@ -238,6 +239,7 @@ func (m *Manager) startIsolated(ctx context.Context, spec Spec, probe bool) (*Pr
 	cfg, err := json.Marshal(runConfig{
 		CodeDir: spec.CodeDir,
 		OptDir:  spec.OptDir,
+		Runtime: spec.RuntimeDir,
 		TmpMB:   spec.TmpMB,
 		UID:     m.cfg.UID,
 		GID:     m.cfg.GID,

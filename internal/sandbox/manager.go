@@ -221,14 +221,15 @@ func (m *Manager) Mode() Mode { return m.mode }
 
 // RuntimePath returns the path under which spec's runtime finds what an
 // isolated runtime finds at sandboxPath: sandboxPath itself when isolated;
-// when unisolated, paths under /var/task, /opt and /tmp are mapped to
-// spec.CodeDir, spec.OptDir and the environment's private tmp directory.
+// when unisolated, paths under /var/task, /opt, /tmp and /var/runtime are
+// mapped to spec.CodeDir, spec.OptDir, the environment's private tmp
+// directory and spec.RuntimeDir.
 // Callers use it to build variables such as LAMBDA_TASK_ROOT.
 func (m *Manager) RuntimePath(spec Spec, sandboxPath string) string {
 	if m.mode == Isolated {
 		return sandboxPath
 	}
-	return hostPath(spec.CodeDir, spec.OptDir, m.tmpDir(spec.ID), sandboxPath)
+	return hostPath(spec.CodeDir, spec.OptDir, m.tmpDir(spec.ID), spec.RuntimeDir, sandboxPath)
 }
 
 // TaskRoot is the value of LAMBDA_TASK_ROOT for spec: RuntimePath of

@@ -186,10 +186,12 @@ func TestHostPath(t *testing.T) {
 		{"/var/tasks", "/var/tasks"},
 		{"/opt/layer", "/opt/layer"}, // no OptDir
 		{"/tmp/x", "/scratch/x"},
+		{"/var/runtime/python/bootstrap.py", "/rt/python/bootstrap.py"},
+		{"/var/runtimes", "/var/runtimes"},
 		{"bootstrap", "bootstrap"},
 	}
 	for _, tt := range tests {
-		if got := hostPath("/code", "", "/scratch", tt.in); got != tt.want {
+		if got := hostPath("/code", "", "/scratch", "/rt", tt.in); got != tt.want {
 			t.Errorf("hostPath(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -21,10 +21,14 @@ type Spec struct {
 	// OptDir is an optional host directory with the merged layers, mounted
 	// read-only at /opt when isolated.
 	OptDir string
+	// RuntimeDir is an optional host directory with the runtime's own
+	// files (lambdad's runtime interface clients), mounted read-only at
+	// /var/runtime when isolated.
+	RuntimeDir string
 	// Command is the runtime's argv as seen inside the sandbox, such as
 	// {"/var/task/bootstrap"}. A name without a slash is looked up in the
-	// PATH of Env. When unisolated, paths under /var/task, /opt and /tmp are
-	// rewritten as RuntimePath says.
+	// PATH of Env. When unisolated, paths under /var/task, /opt, /tmp and
+	// /var/runtime are rewritten as RuntimePath says.
 	Command []string
 	// Env is the runtime's whole environment. When unisolated, TMPDIR is set
 	// to the environment's private tmp directory.
@@ -62,6 +66,11 @@ func (s *Spec) validate() error {
 	}
 	if s.OptDir != "" {
 		if err := checkDir("opt dir", s.OptDir); err != nil {
+			return err
+		}
+	}
+	if s.RuntimeDir != "" {
+		if err := checkDir("runtime dir", s.RuntimeDir); err != nil {
 			return err
 		}
 	}
@@ -104,17 +113,18 @@ func checkDir(what, dir string) error {
 
 // Paths the runtime sees when isolated.
 const (
-	taskRoot = "/var/task"
-	optRoot  = "/opt"
-	tmpRoot  = "/tmp"
+	taskRoot    = "/var/task"
+	optRoot     = "/opt"
+	tmpRoot     = "/tmp"
+	runtimeRoot = "/var/runtime"
 )
 
 // hostPath maps a sandbox path to the host: /var/task/x to codeDir/x, /opt/x
-// to optDir/x (when there is one) and /tmp/x to tmpDir/x. Other paths are
-// returned as they are.
-func hostPath(codeDir, optDir, tmpDir, p string) string {
+// to optDir/x (when there is one), /tmp/x to tmpDir/x and /var/runtime/x to
+// runtimeDir/x (when there is one). Other paths are returned as they are.
+func hostPath(codeDir, optDir, tmpDir, runtimeDir, p string) string {
 	for _, m := range [...]struct{ sandbox, host string }{
-		{taskRoot, codeDir}, {optRoot, optDir}, {tmpRoot, tmpDir},
+		{taskRoot, codeDir}, {optRoot, optDir}, {tmpRoot, tmpDir}, {runtimeRoot, runtimeDir},
 	} {
 		if m.host == "" {
 			continue

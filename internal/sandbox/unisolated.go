@@ -15,7 +15,7 @@ func (m *Manager) startUnisolated(spec Spec) (*Process, error) {
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("create tmp dir: %w", err)
 	}
-	mapPath := func(p string) string { return hostPath(spec.CodeDir, spec.OptDir, tmp, p) }
+	mapPath := func(p string) string { return hostPath(spec.CodeDir, spec.OptDir, tmp, spec.RuntimeDir, p) }
 	args := make([]string, len(spec.Command))
 	for i, a := range spec.Command {
 		args[i] = mapPath(a)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +61,7 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 	if err != nil {
 		return nil, nil, err
 	}
-	launch, err := runtimes.Resolve(fn.Runtime, fn.Handler, codeDir, "")
+	launch, err := s.cfg.Runtimes.Resolve(fn.Runtime, fn.Handler, codeDir, "")
 	if err != nil {
 		var re *runtimes.Error
 		if errors.As(err, &re) {
@@ -91,15 +92,16 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 		taskRoot = codeDir
 	}
 	spec := sandbox.Spec{
-		ID:       e.id,
-		CodeDir:  codeDir,
-		Command:  launch.Command,
-		Env:      environ(fn, s.cfg.Region, addr, taskRoot, streamName, launch.ExecutionEnv),
-		MemoryMB: fn.MemoryMB,
-		TmpMB:    fn.EphemeralMB,
-		PidsMax:  1024,
-		Stdout:   e.capture.Writer(),
-		Stderr:   e.capture.Writer(),
+		ID:         e.id,
+		CodeDir:    codeDir,
+		RuntimeDir: launch.RuntimeDir,
+		Command:    launch.Command,
+		Env:        environ(fn, s.cfg.Region, addr, taskRoot, streamName, launch),
+		MemoryMB:   fn.MemoryMB,
+		TmpMB:      fn.EphemeralMB,
+		PidsMax:    1024,
+		Stdout:     e.capture.Writer(),
+		Stderr:     e.capture.Writer(),
 	}
 	e.proc, err = s.sandbox.Start(ctx, spec)
 	e.capture.CloseWriter()
@@ -303,7 +305,7 @@ func platformError(req *Request, errType, msg string) *Result {
 
 // environ is the environment of a runtime process: AWS's variables, then the
 // function's own (which may override TZ, LANG, PATH and LD_LIBRARY_PATH).
-func environ(fn *Function, region, runtimeAPI, taskRoot, stream, executionEnv string) []string {
+func environ(fn *Function, region, runtimeAPI, taskRoot, stream string, launch runtimes.Launch) []string {
 	platform := [][2]string{
 		{"AWS_LAMBDA_FUNCTION_NAME", fn.Name},
 		{"AWS_LAMBDA_FUNCTION_VERSION", fn.Version},
@@ -322,8 +324,12 @@ func environ(fn *Function, region, runtimeAPI, taskRoot, stream, executionEnv st
 		{"PATH", "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
 		{"LD_LIBRARY_PATH", "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"},
 	}
-	if executionEnv != "" {
-		platform = append(platform, [2]string{"AWS_EXECUTION_ENV", executionEnv})
+	if launch.ExecutionEnv != "" {
+		platform = append(platform, [2]string{"AWS_EXECUTION_ENV", launch.ExecutionEnv})
+	}
+	for _, kv := range launch.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		platform = append(platform, [2]string{k, v})
 	}
 	env := make([]string, 0, len(platform)+len(fn.Environment))
 	for _, kv := range platform {

@@ -15,6 +15,7 @@ import (
 	"github.com/lambdad/lambdad/internal/awserr"
 	"github.com/lambdad/lambdad/internal/codezip"
 	"github.com/lambdad/lambdad/internal/logs"
+	"github.com/lambdad/lambdad/internal/runtimes"
 	"github.com/lambdad/lambdad/internal/sandbox"
 	"github.com/lambdad/lambdad/internal/store"
 )
@@ -36,6 +37,8 @@ type Config struct {
 	Code func(ctx context.Context, d store.Digest) ([]byte, error)
 	// ShutdownGrace is how long a runtime gets between SIGTERM and SIGKILL.
 	ShutdownGrace time.Duration
+	// Runtimes starts managed runtimes (nil: provided.* only).
+	Runtimes *runtimes.Set
 }
 
 // Scheduler owns every execution environment of a daemon.

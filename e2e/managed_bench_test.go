@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"fmt"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambdad/lambdad/internal/lambdadtest"
+)
+
+// echoFunction is one echo function per runtime, for benchmarks that put
+// the managed runtimes beside the Go function.
+type echoFunction struct {
+	name    string
+	runtime types.Runtime
+	handler string
+	zip     func(testing.TB) []byte
+	needs   string // interpreter on PATH, or ""
+}
+
+func echoFunctions() []echoFunction {
+	return []echoFunction{
+		{"go", types.RuntimeProvidedal2023, "bootstrap", func(b testing.TB) []byte { return lambdadtest.GoZip(b, noopFunction) }, ""},
+		{"python", types.RuntimePython312, "app.handler", func(b testing.TB) []byte {
+			return lambdadtest.Zip(b, map[string]lambdadtest.File{"app.py": {Data: []byte("def handler(event, context):\n    return event\n")}})
+		}, "python3"},
+		{"node", types.RuntimeNodejs22x, "index.handler", func(b testing.TB) []byte {
+			return lambdadtest.Zip(b, map[string]lambdadtest.File{"index.mjs": {Data: []byte("export const handler = async (event) => event;\n")}})
+		}, "node"},
+	}
+}
+
+func createEcho(b *testing.B, c *lambda.Client, name string, fn echoFunction, zip []byte) {
+	in := createInput(name, zip)
+	in.Runtime = fn.runtime
+	in.Handler = aws.String(fn.handler)
+	if _, err := c.CreateFunction(b.Context(), in); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkManagedInvokeWarm measures warm invokes of the same echo
+// function in Go (aws-lambda-go), Python and Node.js, in one daemon.
+func BenchmarkManagedInvokeWarm(b *testing.B) {
+	d := lambdadtest.Start(b, lambdadtest.Options{})
+	c := d.Client()
+	for _, fn := range echoFunctions() {
+		if _, err := exec.LookPath(fn.needs); fn.needs != "" && err != nil {
+			b.Logf("no %s on PATH: skipping runtime=%s", fn.needs, fn.name)
+			continue
+		}
+		createEcho(b, c, "warm-"+fn.name, fn, fn.zip(b))
+		b.Run("runtime="+fn.name, func(b *testing.B) {
+			req := lambdadtest.Sign(b, d.URL, "POST", "/2015-03-31/functions/warm-"+fn.name+"/invocations", payloadOf(100))
+			benchSequential(b, d.URL, req, 200)
+		})
+	}
+}
+
+// BenchmarkManagedColdStart measures the first invoke of a new function
+// (environment start, interpreter start, client init, the invoke) per
+// runtime and isolation mode.
+func BenchmarkManagedColdStart(b *testing.B) {
+	for _, mode := range []string{"auto", "off"} {
+		d := lambdadtest.Start(b, lambdadtest.Options{Args: []string{"--isolation", mode}})
+		c := d.Client()
+		for _, fn := range echoFunctions() {
+			b.Run("isolation="+mode+"/runtime="+fn.name, func(b *testing.B) {
+				if _, err := exec.LookPath(fn.needs); fn.needs != "" && err != nil {
+					b.Skipf("no %s on PATH", fn.needs)
+				}
+				zip := fn.zip(b)
+				client := lambdadtest.KeepAliveClient(1)
+				lat := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for i := range b.N {
+					b.StopTimer()
+					name := fmt.Sprintf("cold-%s-%d-%d", fn.name, b.N, i)
+					createEcho(b, c, name, fn, zip)
+					req := lambdadtest.Sign(b, d.URL, "POST", "/2015-03-31/functions/"+name+"/invocations", payloadOf(100))
+					b.StartTimer()
+					start := time.Now()
+					status, body, err := req.Do(client, d.URL)
+					lat = append(lat, time.Since(start))
+					if err != nil || status != 200 {
+						b.Fatalf("status %d err %v: %s", status, err, body)
+					}
+					b.StopTimer()
+					if _, err := c.DeleteFunction(b.Context(), &lambda.DeleteFunctionInput{FunctionName: aws.String(name)}); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
+				b.StopTimer()
+				reportPercentiles(b, lat)
+			})
+		}
+		d.Stop()
+	}
+}
