@@ -72,6 +72,15 @@ exports.nested = { fn: async () => 'nested' };
 exports.usesDep = async () => require('dep').greet();
 
 exports.notFunction = 42;
+
+exports.uncaught = (event, context, callback) => {
+  setTimeout(() => { throw new RangeError('thrown from a timer'); }, 1);
+};
+
+exports.unhandled = async () => {
+  Promise.reject(new Error('nobody catches me'));
+  return new Promise((resolve) => setTimeout(() => resolve('too late'), 200));
+};
 `
 
 func nodeZip(t *testing.T) []byte {
@@ -207,6 +216,25 @@ func TestNodeHandler(t *testing.T) {
 			json.Unmarshal(out.Payload, &e)
 			if aws.ToString(out.FunctionError) != "Unhandled" || e.ErrorType != "Error" || e.ErrorMessage != "cb failed" || len(e.Trace) < 2 || e.Trace[0] != "Error: cb failed" {
 				t.Errorf("callback error: FunctionError %q payload %s", aws.ToString(out.FunctionError), out.Payload)
+			}
+
+			deployManaged(t, c, "js-uncaught", types.RuntimeNodejs22x, "index.uncaught", zip, 3)
+			out = invokeJSON(t, c, "js-uncaught", `{}`)
+			json.Unmarshal(out.Payload, &e)
+			if aws.ToString(out.FunctionError) != "Unhandled" || e.ErrorType != "RangeError" || e.ErrorMessage != "thrown from a timer" {
+				t.Errorf("uncaught exception: FunctionError %q payload %s", aws.ToString(out.FunctionError), out.Payload)
+			}
+			deployManaged(t, c, "js-unhandled", types.RuntimeNodejs22x, "index.unhandled", zip, 3)
+			out = invokeJSON(t, c, "js-unhandled", `{}`)
+			json.Unmarshal(out.Payload, &e)
+			if aws.ToString(out.FunctionError) != "Unhandled" || e.ErrorType != "Runtime.UnhandledPromiseRejection" || e.ErrorMessage != "Error: nobody catches me" {
+				t.Errorf("unhandled rejection: FunctionError %q payload %s", aws.ToString(out.FunctionError), out.Payload)
+			}
+			// The process exited: the next invocation gets a new environment.
+			out = invokeJSON(t, c, "js-uncaught", `{}`)
+			json.Unmarshal(out.Payload, &e)
+			if e.ErrorType != "RangeError" {
+				t.Errorf("second uncaught exception: payload %s", out.Payload)
 			}
 
 			deployManaged(t, c, "js-cbstr", types.RuntimeNodejs22x, "index.callbackString", zip, 3)
