@@ -147,11 +147,15 @@ func (q *Queue) Accept(ctx context.Context, e *Event) error {
 // acknowledged, so its event runs again after a restart.
 func (q *Queue) Run(ctx context.Context, inv Invoker) error {
 	cons, err := q.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       consumerName,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       q.cfg.AckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: q.cfg.Workers,
+		Durable:    consumerName,
+		AckPolicy:  jetstream.AckExplicitPolicy,
+		AckWait:    q.cfg.AckWait,
+		MaxDeliver: -1,
+		// Events waiting out a back-off (NakWithDelay) count as pending
+		// acks; a bound here would let a throttled function's backlog stop
+		// every other function's events. Run's semaphore bounds the
+		// attempts instead.
+		MaxAckPending: -1,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
