@@ -13,10 +13,16 @@ import (
 	"github.com/lambdad/lambdad/internal/lambdadtest"
 )
 
-// BenchmarkInvokeStream compares, in one run, a 1 MiB response streamed
-// through InvokeWithResponseStream with the same response through buffered
-// Invoke: time to the first body byte (ttfb) and to the end (ns/op). The
-// function is goStreamer returning a 1 MiB strings.Reader.
+// BenchmarkInvokeStream compares, in one run, responses streamed through
+// InvokeWithResponseStream with buffered Invoke, reporting the time to the
+// first body byte (ttfb-p50-µs) beside the time to the end (ns/op). The
+// function is goStreamer:
+//
+//   - size=1MiB: a 1 MiB strings.Reader, streamed and buffered;
+//   - warm: an 8-byte answer through Invoke (the latency to beat);
+//   - first-chunk-then-sleep: 8 bytes, a 100 ms pause, 8 more bytes, streamed
+//     (its ttfb should be close to warm's, not 100 ms);
+//   - size=50MB: streamed only (over Invoke's 6 MB limit).
 //
 //	go test ./e2e -run '^$' -bench InvokeStream -count 6
 func BenchmarkInvokeStream(b *testing.B) {
@@ -25,24 +31,32 @@ func BenchmarkInvokeStream(b *testing.B) {
 	if _, err := c.CreateFunction(b.Context(), createInput("big", lambdadtest.GoZip(b, goStreamer))); err != nil {
 		b.Fatal(err)
 	}
-	const size = 1 << 20
-	event := []byte(fmt.Sprintf(`{"do":"big","n":%d}`, size))
-	modes := []struct {
-		name string
-		path string
-		read func(io.Reader) (int, error)
-	}{
-		{"stream", "/2021-11-15/functions/big/response-streaming-invocations", readEvents},
-		{"buffered", "/2015-03-31/functions/big/invocations", func(r io.Reader) (int, error) {
-			n, err := io.Copy(io.Discard, r)
-			return int(n), err
-		}},
+	const (
+		streamPath   = "/2021-11-15/functions/big/response-streaming-invocations"
+		bufferedPath = "/2015-03-31/functions/big/invocations"
+	)
+	readAll := func(r io.Reader) (int, error) {
+		n, err := io.Copy(io.Discard, r)
+		return int(n), err
 	}
-	for _, m := range modes {
-		req := lambdadtest.Sign(b, d.URL, "POST", m.path, event)
-		b.Run("mode="+m.name, func(b *testing.B) {
+	cases := []struct {
+		name  string
+		path  string
+		event string
+		size  int
+		read  func(io.Reader) (int, error)
+	}{
+		{"size=1MiB/mode=stream", streamPath, `{"do":"big","n":1048576}`, 1 << 20, readEvents},
+		{"size=1MiB/mode=buffered", bufferedPath, `{"do":"big","n":1048576}`, 1 << 20, readAll},
+		{"warm/mode=buffered", bufferedPath, `{"do":"chunks","n":1}`, 8, readAll},
+		{"first-chunk-then-sleep/mode=stream", streamPath, `{"do":"chunks","n":2,"pause":100}`, 16, readEvents},
+		{"size=50MB/mode=stream", streamPath, `{"do":"big","n":50000000}`, 50_000_000, readEvents},
+	}
+	for _, tc := range cases {
+		req := lambdadtest.Sign(b, d.URL, "POST", tc.path, []byte(tc.event))
+		b.Run(tc.name, func(b *testing.B) {
 			client := lambdadtest.KeepAliveClient(1)
-			b.SetBytes(size)
+			b.SetBytes(int64(tc.size))
 			ttfb := make([]time.Duration, 0, b.N)
 			once := func() time.Duration {
 				hreq, err := http.NewRequest(req.Method, d.URL+req.Path, bytes.NewReader(req.Body))
@@ -57,8 +71,8 @@ func BenchmarkInvokeStream(b *testing.B) {
 				}
 				defer resp.Body.Close()
 				fr := &firstByte{r: resp.Body}
-				n, err := m.read(fr)
-				if err != nil || resp.StatusCode != 200 || n != size {
+				n, err := tc.read(fr)
+				if err != nil || resp.StatusCode != 200 || n != tc.size {
 					b.Fatalf("status %d, %d bytes, %v", resp.StatusCode, n, err)
 				}
 				return fr.at.Sub(start)
