@@ -24,6 +24,8 @@ import (
 //     (its ttfb should be close to warm's, not 100 ms);
 //   - size=50MB: streamed only (over Invoke's 6 MB limit).
 //
+// Run it with:
+//
 //	go test ./e2e -run '^$' -bench InvokeStream -count 6
 func BenchmarkInvokeStream(b *testing.B) {
 	d := lambdadtest.Start(b, lambdadtest.Options{})
