@@ -16,7 +16,9 @@
 //   /runtime/init/error as Runtime.MalformedHandlerName,
 //   Runtime.ImportModuleError, Runtime.UserCodeSyntaxError or
 //   Runtime.HandlerNotFound and the process exits;
-// - console output as "<ISO time>\t<request id>\t<LEVEL>\t<message>".
+// - console output as "<ISO time>\t<request id>\t<LEVEL>\t<message>";
+// - response streaming with awslambda.streamifyResponse and
+//   awslambda.HttpResponseStream.from.
 //
 // It uses only Node's standard library.
 
@@ -178,6 +180,85 @@ async function loadHandler() {
   return fn;
 }
 
+// Response streaming: awslambda.streamifyResponse marks a handler that
+// takes (event, responseStream, context); its answer is posted with
+// Lambda-Runtime-Function-Response-Mode: streaming as it is written, and an
+// error after the first byte travels in the HTTP trailers.
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
+
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[STREAMING] = 'response';
+    return handler;
+  },
+  HttpResponseStream: class HttpResponseStream {
+    // from writes the HTTP prelude (status, headers, cookies) and the
+    // 8-byte delimiter, as function URLs expect.
+    static from(stream, prelude) {
+      stream.setContentType(HTTP_INTEGRATION);
+      stream.write(JSON.stringify(prelude || {}));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    }
+  },
+};
+
+// invokeStreaming runs a streamified handler; it resolves once the runtime
+// API has answered the streamed POST.
+function invokeStreaming(handler, requestId, event, ctx) {
+  return new Promise((done) => {
+    const req = http.request({
+      host: HOST, port: PORT, method: 'POST', agent,
+      path: `${RUNTIME_PATH}/invocation/${requestId}/response`,
+      headers: {
+        'Lambda-Runtime-Function-Response-Mode': 'streaming',
+        'Transfer-Encoding': 'chunked',
+        Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+        'Content-Type': 'application/octet-stream',
+      },
+    });
+    req.setContentType = (ct) => req.setHeader('Content-Type', ct);
+    let answered = false;
+    const finish = () => {
+      if (!answered) {
+        answered = true;
+        done();
+      }
+    };
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', finish);
+      res.on('error', finish);
+    });
+    req.on('error', (e) => {
+      process.stderr.write(`lambdad runtime: streamed response: ${e && e.message}\n`);
+      finish();
+    });
+    const fail = (e) => {
+      const body = toError(e);
+      logError('Invoke Error ', body);
+      if (req.writableEnded) return; // too late to tell the caller
+      req.addTrailers({
+        'Lambda-Runtime-Function-Error-Type': body.errorType,
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(body)).toString('base64'),
+      });
+      req.end();
+    };
+    current = { requestId, settle: fail };
+    let ret;
+    try {
+      ret = handler(event, req, ctx);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    Promise.resolve(ret).then(() => {
+      if (!req.writableEnded) req.end();
+    }, (e) => fail(e === undefined ? new Error('undefined') : e));
+  });
+}
+
 // An invocation in progress, so that uncaught errors can be reported to it.
 let current = null;
 
@@ -267,6 +348,12 @@ function invoke(handler, res) {
       event = res.body.length ? JSON.parse(res.body.toString('utf8')) : null;
     } catch (e) {
       settle({ name: 'Runtime.UnmarshalError', message: `Unable to parse input as JSON: ${e.message}`, stack: '' }, undefined, false);
+      return;
+    }
+    if (handler[STREAMING] === 'response') {
+      process.removeListener('beforeExit', onEmpty);
+      settled = true;
+      invokeStreaming(handler, requestId, event, ctx).then(done);
       return;
     }
     let ret;
