@@ -163,16 +163,6 @@ func (q *Queue) Run(ctx context.Context, inv Invoker) error {
 		}
 		return fmt.Errorf("create async consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(min(q.cfg.Workers, 256)))
-	if err != nil {
-		return fmt.Errorf("consume async events: %w", err)
-	}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		<-ctx.Done()
-		it.Stop()
-	}()
 	reported := make(chan struct{})
 	go func() {
 		defer close(reported)
@@ -180,32 +170,88 @@ func (q *Queue) Run(ctx context.Context, inv Invoker) error {
 	}()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, q.cfg.Workers)
-	for {
-		msg, err := it.Next()
+	for ctx.Err() == nil {
+		// Workers are free before events are pulled, so that no event
+		// waits in a client-side buffer while its AckWait runs out (it
+		// would then be delivered twice).
+		n := q.acquire(ctx, sem)
+		if n == 0 {
+			break
+		}
+		fetchCtx, cancel := context.WithTimeout(ctx, fetchWait)
+		batch, err := cons.Fetch(n, jetstream.FetchContext(fetchCtx))
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-				break
+			cancel()
+			release(sem, n)
+			if ctx.Err() == nil {
+				q.log.Warn("pull async events", "err", err)
+				sleep(ctx, fetchWait)
 			}
-			q.log.Warn("pull async events", "err", err)
 			continue
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			// Not acknowledged: redelivered after AckWait.
-			continue
+		for msg := range batch.Messages() {
+			n--
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				q.handle(ctx, inv, msg)
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			q.handle(ctx, inv, msg)
-		}()
+		cancel()
+		release(sem, n)
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			q.log.Debug("pull async events", "err", err)
+		}
 	}
 	wg.Wait()
-	<-stopped
 	<-reported
 	return nil
+}
+
+// fetchWait bounds one pull: how long Run waits for events before it looks
+// at its context again.
+const fetchWait = time.Second
+
+// maxFetch bounds the events pulled at once.
+const maxFetch = 64
+
+// acquire takes one worker slot of sem, waiting for it, then as many more
+// as are free (at most maxFetch in all), and returns how many it took; 0
+// when ctx ended.
+func (q *Queue) acquire(ctx context.Context, sem chan struct{}) int {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < maxFetch {
+		select {
+		case sem <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// release gives back n worker slots.
+func release(sem chan struct{}, n int) {
+	for range n {
+		<-sem
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // handle runs one delivery of an event to its end: an ack, a delayed nak,
