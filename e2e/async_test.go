@@ -142,6 +142,9 @@ func TestAsyncInvokeAndOnSuccess(t *testing.T) {
 	if out.StatusCode != 202 || len(out.Payload) != 0 || out.ExecutedVersion != nil {
 		t.Errorf("Event invoke = %d %q %v", out.StatusCode, out.Payload, out.ExecutedVersion)
 	}
+	if _, err := c.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("worker:$LATEST"), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"n":3}`)}); err != nil {
+		t.Fatal(err)
+	}
 	asyncOut, err := c.InvokeAsync(ctx(t), &lambda.InvokeAsyncInput{FunctionName: aws.String("worker"), InvokeArgs: strings.NewReader(`{"n":2}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -150,13 +153,13 @@ func TestAsyncInvokeAndOnSuccess(t *testing.T) {
 		t.Errorf("InvokeAsync status %d", asyncOut.Status)
 	}
 
-	ran := waitEvents(t, d, "worker", 2, 0)
-	recs := waitEvents(t, d, "sink", 2, 0)
+	ran := waitEvents(t, d, "worker", 3, 0)
+	recs := waitEvents(t, d, "sink", 3, 0)
 	byPayload := map[string]string{}
 	for _, r := range ran {
 		byPayload[r[1]] = r[0]
 	}
-	if len(byPayload) != 2 || byPayload[`{"n":1}`] == "" || byPayload[`{"n":2}`] == "" {
+	if len(byPayload) != 3 || byPayload[`{"n":1}`] == "" || byPayload[`{"n":2}`] == "" || byPayload[`{"n":3}`] == "" {
 		t.Fatalf("worker ran %v", ran)
 	}
 	for _, r := range recs {

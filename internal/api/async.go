@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/lambdad/lambdad/internal/async"
 	"github.com/lambdad/lambdad/internal/awserr"
@@ -51,7 +52,7 @@ func (s *Server) enqueueEvent(r *http.Request, c *call, limit int) error {
 	if len(c.Body) > limit {
 		return awserr.New(awserr.RequestEntityTooLarge, "%d byte payload is too large for the Event invocation type (limit %d bytes)", len(c.Body), limit)
 	}
-	v, _, err := s.reg.ResolveInvoke(c.Account, r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier"))
+	v, invokedARN, err := s.reg.ResolveInvoke(c.Account, r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier"))
 	if err != nil {
 		return err
 	}
@@ -62,10 +63,9 @@ func (s *Server) enqueueEvent(r *http.Request, c *call, limit int) error {
 	if len(payload) == 0 {
 		payload = emptyEvent
 	}
-	qualifier := r.URL.Query().Get("Qualifier")
-	if ref, err := registry.ParseFunctionName(r.PathValue("FunctionName"), true); err == nil && ref.Qualifier != "" {
-		qualifier = ref.Qualifier
-	}
+	// The invoked ARN is qualified exactly when the caller named a
+	// qualifier, in the name or the parameter.
+	qualifier := strings.TrimPrefix(strings.TrimPrefix(invokedARN, v.Function.ARN), ":")
 	return s.async.Accept(r.Context(), &async.Event{
 		RequestID: c.RequestID,
 		Account:   c.Account,
