@@ -1,6 +1,8 @@
 package async
 
 import (
+	"github.com/lambdad/lambdad/internal/lambdadtest"
+
 	"archive/zip"
 	"bytes"
 	"context"
@@ -8,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,36 +24,7 @@ import (
 const testAccount = "123456789012"
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkLeaks fails if a queue, registry or NATS goroutine outlives the tests.
-func checkLeaks() error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "github.com/nats-io/") || strings.Contains(g, "async.(*Queue)") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d leaked goroutines, first:\n%s", len(leaked), leaked[0])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	os.Exit(lambdadtest.MainWithLeakCheck(m, "github.com/nats-io/", "async.(*Queue)"))
 }
 
 // invoker is a scripted stand-in for the scheduler: it records each attempt

@@ -1,15 +1,14 @@
 package registry
 
 import (
+	"github.com/lambdad/lambdad/internal/lambdadtest"
+
 	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,37 +23,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkLeaks fails if a registry watcher or a NATS goroutine outlives the
-// tests: every registry's Run was stopped and every store closed.
-func checkLeaks() error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "github.com/nats-io/") || strings.Contains(g, "registry.(*Registry).Run") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d leaked goroutines, first:\n%s", len(leaked), leaked[0])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	os.Exit(lambdadtest.MainWithLeakCheck(m, "github.com/nats-io/", "registry.(*Registry).Run"))
 }
 
 func testLogger(t testing.TB) *slog.Logger {

@@ -1,12 +1,11 @@
 package store
 
 import (
+	"github.com/lambdad/lambdad/internal/lambdadtest"
+
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
@@ -16,37 +15,7 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		os.Exit(crashChild(dir))
 	}
-	code := m.Run()
-	if code == 0 {
-		if err := checkLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkLeaks fails if goroutines of the NATS server or client outlive the
-// tests: every Store was closed, so none may remain.
-func checkLeaks() error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "github.com/nats-io/") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d leaked goroutines, first:\n%s", len(leaked), leaked[0])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	os.Exit(lambdadtest.MainWithLeakCheck(m, "github.com/nats-io/"))
 }
 
 // testLogger logs warnings and errors to the test output.
