@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/lambdad/lambdad/internal/awserr"
-	"github.com/lambdad/lambdad/internal/scheduler"
 )
 
 // maxClientContext is the limit of X-Amz-Client-Context, in base64 bytes.
@@ -30,49 +29,14 @@ func invoke(s *Server, w http.ResponseWriter, r *http.Request, c *call) error {
 	default:
 		return awserr.Validationf(invocationType, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
 	}
-	logType := h.Get("X-Amz-Log-Type")
-	if logType != "" && logType != "None" && logType != "Tail" {
-		return awserr.Validationf(logType, "logType", "Member must satisfy enum value set: [None, Tail]")
-	}
-	fn, invokedARN, err := s.resolveForInvoke(c.Account, r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier"))
-	if err != nil {
-		return err
-	}
-	if len(c.Body) > 0 && !json.Valid(c.Body) {
-		return awserr.New(awserr.InvalidRequestContent, "Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value")
-	}
-	clientContext, err := decodeClientContext(h.Get("X-Amz-Client-Context"))
+	req, fn, err := s.syncRequest(r, c)
 	if err != nil {
 		return err
 	}
 	if invocationType == "DryRun" {
 		return writeEmpty(w, http.StatusNoContent)
 	}
-
-	payload := c.Body
-	if len(payload) == 0 {
-		// An invoke without a payload reaches the function as an empty
-		// JSON object, as on AWS (a Python handler sees event == {}).
-		payload = emptyEvent
-	}
-	trace, err := s.runtimeTrace(c.Account, fn.Name, h.Get("X-Amzn-Trace-Id"))
-	if err != nil {
-		return err
-	}
-	// The invocation's request id is the API request's, as on AWS.
-	req := scheduler.Request{
-		RequestID:     c.RequestID,
-		Payload:       payload,
-		ContentType:   h.Get("Content-Type"),
-		InvokedARN:    invokedARN,
-		TraceID:       trace,
-		ClientContext: clientContext,
-		Tail:          logType == "Tail",
-	}
-	if req.ContentType == "" || req.ContentType == "application/octet-stream" {
-		req.ContentType = "application/json"
-	}
-	res, err := s.sched.Invoke(r.Context(), fn, &req)
+	res, err := s.sched.Invoke(r.Context(), fn, req)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package api
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/lambdad/lambdad/internal/awserr"
+)
 
 // Body limits, as AWS enforces them per operation.
 const (
@@ -25,6 +29,11 @@ func (rt route) limitName() string {
 		return "InvokeFunction"
 	}
 	return rt.op
+}
+
+// tooLarge is AWS's answer to a request body over the operation's limit.
+func (rt route) tooLarge(limit int64) error {
+	return awserr.New(awserr.RequestEntityTooLarge, "Request must be smaller than %d bytes for the %s operation", limit, rt.limitName())
 }
 
 // routes is the whole API: the control plane and synchronous invoke here,

@@ -128,16 +128,15 @@ func (s *Server) authenticate(r *http.Request, c *call, rt route) error {
 	if limit == 0 {
 		limit = defaultMaxBody
 	}
-	tooLarge := awserr.New(awserr.RequestEntityTooLarge, "Request must be smaller than %d bytes for the %s operation", limit, rt.limitName())
 	if r.ContentLength > limit {
-		return tooLarge
+		return rt.tooLarge(limit)
 	}
 	body, err := readBody(r, limit)
 	if err != nil {
 		return err
 	}
 	if int64(len(body)) > limit {
-		return tooLarge
+		return rt.tooLarge(limit)
 	}
 	res, err := s.verifier.Verify(r, body, s.cfg.Now())
 	if err != nil {

@@ -67,7 +67,7 @@ func invokeWithResponseStream(s *Server, w http.ResponseWriter, r *http.Request,
 // syncRequest validates what Invoke and InvokeWithResponseStream share —
 // LogType, FunctionName and Qualifier, payload, client context, recursion
 // (the lineage in the trace header) — and returns the scheduler's request
-// and function. (invoke in invoke.go does the same steps inline.)
+// and function.
 func (s *Server) syncRequest(r *http.Request, c *call) (*scheduler.Request, *scheduler.Function, error) {
 	h := r.Header
 	logType := h.Get("X-Amz-Log-Type")
