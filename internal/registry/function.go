@@ -20,8 +20,17 @@ type Function struct {
 	Account string `json:"account"`
 	Name    string `json:"name"`
 	// Latest is $LATEST, the version that Update operations change.
-	// Published versions will sit beside it, immutable.
 	Latest *Version `json:"latest"`
+	// Versions are the published versions by number ("1", "2", ...);
+	// nil when there are none. Published versions never change; the map is
+	// replaced, never changed (see versions.go).
+	Versions map[string]*Version `json:"versions,omitempty"`
+	// LastVersion is the number of the last version published. Numbers
+	// are never reused, even after the version is deleted.
+	LastVersion int `json:"lastVersion,omitempty"`
+	// Aliases are the function's aliases by name; nil when there are none.
+	// The map and its values are replaced, never changed (see aliases.go).
+	Aliases map[string]*Alias `json:"aliases,omitempty"`
 	// Tags are the function's tags; nil when it has none.
 	Tags map[string]string `json:"tags,omitempty"`
 	// ReservedConcurrency is PutFunctionConcurrency's reservation; nil when
@@ -116,13 +125,26 @@ func decodeFunction(b []byte) (*Function, error) {
 	if fn.Latest == nil {
 		return nil, fmt.Errorf("decode function record %s: no $LATEST", fn.Name)
 	}
-	d, err := store.ParseHex(fn.Latest.CodeSHA256)
-	if err != nil {
-		return nil, fmt.Errorf("decode function record %s: %w", fn.Name, err)
+	if err := fn.Latest.link(fn); err != nil {
+		return nil, err
 	}
-	fn.Latest.CodeDigest = d
-	fn.Latest.Function = fn
+	for _, v := range fn.Versions {
+		if err := v.link(fn); err != nil {
+			return nil, err
+		}
+	}
 	return fn, nil
+}
+
+// link sets the fields of v that are not stored.
+func (v *Version) link(fn *Function) error {
+	d, err := store.ParseHex(v.CodeSHA256)
+	if err != nil {
+		return fmt.Errorf("decode function record %s version %s: %w", fn.Name, v.Version, err)
+	}
+	v.CodeDigest = d
+	v.Function = fn
+	return nil
 }
 
 // clone returns a copy of fn that can be changed without touching fn; the
@@ -139,6 +161,17 @@ func (fn *Function) clone() *Function {
 	v.Environment = maps.Clone(fn.Latest.Environment)
 	v.Function = &c
 	c.Latest = &v
+	c.Aliases = maps.Clone(fn.Aliases)
+	// Published versions are immutable, but each names its function: the
+	// copy gets copies that name it.
+	if fn.Versions != nil {
+		c.Versions = make(map[string]*Version, len(fn.Versions))
+		for n, pv := range fn.Versions {
+			cv := *pv
+			cv.Function = &c
+			c.Versions[n] = &cv
+		}
+	}
 	return &c
 }
 
