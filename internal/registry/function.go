@@ -43,6 +43,10 @@ type Function struct {
 	// RecursiveLoop is PutFunctionRecursionConfig's setting; "" means
 	// Terminate, the default.
 	RecursiveLoop string `json:"recursiveLoop,omitempty"`
+	// Policies are the resource-based policies by qualifier ("" for the
+	// unqualified function); nil when there are none. The map and its
+	// values are replaced, never changed (see policy.go).
+	Policies map[string]*Policy `json:"policies,omitempty"`
 
 	// ARN is the unqualified function ARN (not stored).
 	ARN string `json:"-"`
