@@ -126,11 +126,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// When a function's code or configuration changes, or it is deleted,
 	// its environments are retired: idle ones stop now, busy ones when
 	// their invocation ends.
-	unsubscribe := reg.OnChange(func(c registry.Change) {
-		if c.Old != nil && (c.New == nil || c.New.Latest.RevisionID != c.Old.Latest.RevisionID) {
-			go sched.Retire(c.Account, c.Name)
-		}
-	})
+	unsubscribe := reg.OnChange(func(c registry.Change) { go retireChanged(sched, c) })
 	defer unsubscribe()
 
 	queue, err := async.New(ctx, st.JetStream(), reg, async.Config{
@@ -225,4 +221,24 @@ func (d *Daemon) Run(ctx context.Context) error {
 	os.Remove(filepath.Join(cfg.DataDir, AddrFile))
 	d.log.Info("lambdad stopped")
 	return runErr
+}
+
+// retireChanged stops the environments a change of a function made stale:
+// all of a deleted function, $LATEST's when it changed, and those of
+// deleted versions. Published versions never change.
+func retireChanged(sched *scheduler.Scheduler, c registry.Change) {
+	switch {
+	case c.Old == nil:
+	case c.New == nil:
+		sched.Retire(c.Account, c.Name)
+	default:
+		if c.New.Latest.RevisionID != c.Old.Latest.RevisionID {
+			sched.RetireVersion(c.Account, c.Name, registry.Latest)
+		}
+		for n := range c.Old.Versions {
+			if c.New.Versions[n] == nil {
+				sched.RetireVersion(c.Account, c.Name, n)
+			}
+		}
+	}
 }

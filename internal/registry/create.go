@@ -80,8 +80,8 @@ func (r *Registry) validateCreate(account string, in *CreateFunctionInput) (stri
 	if present(in.TenancyConfig) {
 		return "", errUnsupported("TenancyConfig (tenant isolation) is")
 	}
-	if in.Publish != nil && *in.Publish || in.PublishTo != nil {
-		return "", errUnsupported("Publishing a version (Publish) is")
+	if in.PublishTo != nil {
+		return "", errUnsupported("PublishTo is")
 	}
 	if err := checkTags(in.Tags); err != nil {
 		return "", err
@@ -167,6 +167,10 @@ func (r *Registry) CreateFunction(ctx context.Context, account string, in *Creat
 	if len(in.Tags) > 0 {
 		fn.Tags = in.Tags
 	}
+	var published *Version
+	if in.Publish != nil && *in.Publish {
+		published = r.publish(fn, nil)
+	}
 	b, err := encodeFunction(fn)
 	if err != nil {
 		return nil, err
@@ -182,7 +186,11 @@ func (r *Registry) CreateFunction(ctx context.Context, account string, in *Creat
 		return nil, err
 	}
 	fn.Revision = rev
-	return r.linked(fn).Latest.configuration(fn.ARN, viewCreated), nil
+	r.linked(fn)
+	if published != nil {
+		return published.configuration(r.qualifiedARN(account, name, published.Version), viewCreated), nil
+	}
+	return fn.Latest.configuration(fn.ARN, viewCreated), nil
 }
 
 func errExists(name string) error {

@@ -123,8 +123,8 @@ func (c *EventInvoke) response(arn string) *FunctionEventInvokeConfig {
 
 // eventInvokeTarget resolves the FunctionName and Qualifier of an event
 // invoke config operation to the function and the qualifier the config is
-// stored under. Only $LATEST exists until versions and aliases do: another
-// qualifier is AWS's 404 for that version.
+// stored under: $LATEST, a published version or an alias. A qualifier that
+// does not exist is AWS's 404 for it.
 func (r *Registry) eventInvokeTarget(account, functionName, qualifier string) (target, string, error) {
 	t, err := r.target(account, functionName, qualifier, namespacedName)
 	if err != nil {
@@ -135,7 +135,10 @@ func (r *Registry) eventInvokeTarget(account, functionName, qualifier string) (t
 		q = Latest
 	}
 	if q != Latest {
-		return target{}, "", r.notFound(account, t.name, q)
+		fn := r.Function(account, t.name)
+		if fn == nil || fn.Versions[q] == nil && fn.Aliases[q] == nil {
+			return target{}, "", r.notFound(account, t.name, q)
+		}
 	}
 	return t, q, nil
 }

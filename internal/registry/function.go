@@ -43,6 +43,10 @@ type Function struct {
 	// RecursiveLoop is PutFunctionRecursionConfig's setting; "" means
 	// Terminate, the default.
 	RecursiveLoop string `json:"recursiveLoop,omitempty"`
+	// Provisioned are the provisioned concurrency configs by qualifier (a
+	// version number or an alias name); nil when there are none. The map
+	// and its values are replaced, never changed (see provisioned.go).
+	Provisioned map[string]*ProvisionedConfig `json:"provisioned,omitempty"`
 	// Policies are the resource-based policies by qualifier ("" for the
 	// unqualified function); nil when there are none. The map and its
 	// values are replaced, never changed (see policy.go).
@@ -88,6 +92,9 @@ type Version struct {
 	CodeSize int64 `json:"codeSize"`
 
 	LastModified time.Time `json:"lastModified"`
+	// PublishedFrom is, for a published version, the RevisionID $LATEST had
+	// when it was published.
+	PublishedFrom string `json:"publishedFrom,omitempty"`
 	// RevisionID changes with every change of the function's configuration
 	// or code.
 	RevisionID string `json:"revisionId"`

@@ -24,10 +24,15 @@ func (r *Registry) lookup(account, functionName, qualifier string) (*Version, st
 		return fn.Latest, fn.ARN, nil
 	case Latest:
 		return fn.Latest, r.qualifiedARN(account, t.name, Latest), nil
-	default:
-		// Published versions and aliases come with their own issue.
-		return nil, "", r.notFound(account, t.name, t.qualifier)
 	}
+	if v := fn.Versions[t.qualifier]; v != nil {
+		return v, r.qualifiedARN(account, t.name, t.qualifier), nil
+	}
+	if a := fn.Aliases[t.qualifier]; a != nil {
+		// The alias's own version; its routing applies to invocations only.
+		return fn.version(a.FunctionVersion), r.qualifiedARN(account, t.name, t.qualifier), nil
+	}
+	return nil, "", r.notFound(account, t.name, t.qualifier)
 }
 
 // GetFunctionConfiguration returns GetFunctionConfiguration's response.
@@ -80,11 +85,7 @@ func (r *Registry) DeleteFunction(ctx context.Context, account, functionName, qu
 		return invalidParameter("Deletion of aliases is not currently supported.")
 	}
 	if t.qualifier != "" {
-		if r.Function(account, t.name) == nil {
-			return r.notFound(account, t.name, "")
-		}
-		// No published versions yet: the version is gone already.
-		return nil
+		return r.deleteVersion(ctx, t)
 	}
 	err = r.remove(ctx, t.key())
 	if errors.Is(err, errNoFunction) {
@@ -151,8 +152,11 @@ func (r *Registry) ListFunctions(account string, in ListFunctionsInput) (*ListFu
 	for ; i < len(names) && len(out.Functions) < limit; i++ {
 		fn := ix.fns[fnKey{account: account, name: names[i]}]
 		if in.FunctionVersion == "ALL" {
-			arn := r.qualifiedARN(account, fn.Name, Latest)
-			out.Functions = append(out.Functions, ListedFunction{FunctionConfiguration: fn.Latest.configuration(arn, viewListed)})
+			// Every version of a function is on the same page.
+			for _, ver := range fn.versionOrder() {
+				arn := r.qualifiedARN(account, fn.Name, ver.Version)
+				out.Functions = append(out.Functions, ListedFunction{FunctionConfiguration: ver.configuration(arn, viewListed)})
+			}
 			continue
 		}
 		out.Functions = append(out.Functions, fn.listed)

@@ -31,6 +31,8 @@ var (
 	// aliasNamePattern is Alias: not all digits.
 	aliasNamePattern = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
 	allDigits        = regexp.MustCompile(`^[0-9]+$`)
+	// functionVersionPattern is Version: $LATEST or a number.
+	functionVersionPattern = mustPattern(`(\$LATEST|[0-9]+)`)
 
 	rolePattern         = mustPattern(`arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`)
 	handlerPattern      = mustPattern(`[^\s]+`)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -363,19 +364,36 @@ func (r *Registry) Function(account, name string) *Function {
 }
 
 // Resolve returns the configuration of a function version for the invoke
-// path: qualifier "" and "$LATEST" name $LATEST. It reads memory only. An
-// unknown function or version is AWS's 404 (as *awserr.Error), naming the
-// qualified ARN as an unqualified Invoke does.
+// path: qualifier "" and "$LATEST" name $LATEST, a number a published
+// version, and an alias name the version the alias routes this invocation
+// to (by its weights). It reads memory only. An unknown function, version
+// or alias is AWS's 404 (as *awserr.Error), naming the qualified ARN as an
+// unqualified Invoke does.
 func (r *Registry) Resolve(account, name, qualifier string) (*Version, error) {
 	fn := r.idx.Load().fns[fnKey{account: account, name: name}]
 	if qualifier == "" {
 		qualifier = Latest
 	}
-	if fn == nil || qualifier != Latest {
-		// Published versions and aliases come with their own issue.
-		return nil, r.notFound(account, name, qualifier)
+	if fn != nil {
+		if v := fn.resolve(qualifier); v != nil {
+			return v, nil
+		}
 	}
-	return fn.Latest, nil
+	return nil, r.notFound(account, name, qualifier)
+}
+
+// resolve returns the version qualifier names or routes to, or nil.
+func (fn *Function) resolve(qualifier string) *Version {
+	if qualifier == Latest {
+		return fn.Latest
+	}
+	if v := fn.Versions[qualifier]; v != nil {
+		return v
+	}
+	if a := fn.Aliases[qualifier]; a != nil {
+		return fn.version(a.pick(rand.Float64()))
+	}
+	return nil
 }
 
 // ResolveInvoke is Resolve for a FunctionName and Qualifier as an Invoke

@@ -77,9 +77,10 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, account, functionName
 	if err := checkCode(&FunctionCode{ZipFile: in.ZipFile, S3Bucket: in.S3Bucket, S3Key: in.S3Key, S3ObjectVersion: in.S3ObjectVersion, ImageUri: in.ImageUri}, true); err != nil {
 		return nil, err
 	}
-	if in.Publish != nil && *in.Publish || in.PublishTo != nil {
-		return nil, errUnsupported("Publishing a version (Publish) is")
+	if in.PublishTo != nil {
+		return nil, errUnsupported("PublishTo is")
 	}
+	publish := in.Publish != nil && *in.Publish
 	if in.DryRun != nil && *in.DryRun {
 		// Validate everything, store nothing.
 		fn := r.Function(account, t.name)
@@ -95,6 +96,7 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, account, functionName
 		return fn.Latest.configuration(fn.ARN, viewStored), nil
 	}
 	var code Version
+	var published *Version
 	if err := r.storeCode(ctx, &code, in.ZipFile); err != nil {
 		return nil, err
 	}
@@ -109,6 +111,9 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, account, functionName
 		}
 		ver.LastModified = r.cfg.Now()
 		ver.RevisionID = newRevisionID()
+		if publish {
+			published = r.publish(fn, nil)
+		}
 		return nil
 	})
 	if errors.Is(err, errNoFunction) {
@@ -117,7 +122,11 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, account, functionName
 	if err != nil {
 		return nil, err
 	}
-	return r.linked(fn).Latest.configuration(fn.ARN, viewUpdated), nil
+	r.linked(fn)
+	if published != nil {
+		return published.configuration(r.qualifiedARN(account, t.name, published.Version), viewUpdated), nil
+	}
+	return fn.Latest.configuration(fn.ARN, viewUpdated), nil
 }
 
 // UpdateFunctionConfiguration changes the configuration of function
@@ -159,5 +168,8 @@ func (r *Registry) UpdateFunctionConfiguration(ctx context.Context, account, fun
 func (r *Registry) linked(fn *Function) *Function {
 	fn.ARN = r.FunctionARN(fn.Account, fn.Name)
 	fn.Latest.Function = fn
+	for _, v := range fn.Versions {
+		v.Function = fn
+	}
 	return fn
 }

@@ -114,8 +114,8 @@ func TestCreateFunctionValidation(t *testing.T) {
 			awserr.InvalidParameterValue, "VpcConfig is not supported by lambdad."},
 		{"layers", func(in *CreateFunctionInput) { in.Layers = []string{"arn:aws:lambda:us-east-1:123456789012:layer:l:1"} },
 			awserr.InvalidParameterValue, "Layers are not supported by lambdad."},
-		{"publish", func(in *CreateFunctionInput) { in.Publish = ptr(true) },
-			awserr.InvalidParameterValue, "Publishing a version (Publish) is not supported by lambdad."},
+		{"publish to", func(in *CreateFunctionInput) { in.PublishTo = ptr("LATEST_PUBLISHED") },
+			awserr.InvalidParameterValue, "PublishTo is not supported by lambdad."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -161,10 +161,20 @@ func (s *Scheduler) reap(now time.Time) {
 // Retire stops the environments of a function (all versions): idle ones now,
 // busy ones when their invocation ends. Used when a function is deleted.
 func (s *Scheduler) Retire(account, name string) {
+	s.retire(func(k poolKey) bool { return k.account == account && k.name == name })
+}
+
+// RetireVersion is Retire for one version of a function: $LATEST when it
+// changed, a published version when it was deleted.
+func (s *Scheduler) RetireVersion(account, name, version string) {
+	s.retire(func(k poolKey) bool { return k == poolKey{account, name, version} })
+}
+
+func (s *Scheduler) retire(match func(poolKey) bool) {
 	s.mu.Lock()
 	var retired []*pool
 	for k, p := range s.pools {
-		if k.account == account && k.name == name {
+		if match(k) {
 			retired = append(retired, p)
 			delete(s.pools, k)
 		}
