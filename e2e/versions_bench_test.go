@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambdad/lambdad/internal/lambdadtest"
+)
+
+// BenchmarkInvokeAlias compares warm invokes of $LATEST with invokes
+// through an alias that splits traffic between two published versions, in
+// the same run:
+//
+//	go test ./e2e -run '^$' -bench BenchmarkInvokeAlias -count 6 | tee alias.txt
+//	benchstat -col /target alias.txt
+func BenchmarkInvokeAlias(b *testing.B) {
+	d := lambdadtest.Start(b, lambdadtest.Options{})
+	c := d.Client()
+	in := createInput("noop", lambdadtest.GoZip(b, noopFunction))
+	in.Publish = true
+	if _, err := c.CreateFunction(b.Context(), in); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.UpdateFunctionConfiguration(b.Context(), &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: aws.String("noop"), Description: aws.String("second"),
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.PublishVersion(b.Context(), &lambda.PublishVersionInput{FunctionName: aws.String("noop")}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.CreateAlias(b.Context(), &lambda.CreateAliasInput{
+		FunctionName:    aws.String("noop"),
+		Name:            aws.String("live"),
+		FunctionVersion: aws.String("1"),
+		RoutingConfig:   &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"2": 0.5}},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	payload := payloadOf(100)
+	for _, tg := range []struct{ name, path string }{
+		{"latest", "/2015-03-31/functions/noop/invocations"},
+		{"alias", "/2015-03-31/functions/noop/invocations?Qualifier=live"},
+	} {
+		req := lambdadtest.Sign(b, d.URL, "POST", tg.path, payload)
+		// Warm both versions behind the alias.
+		client := lambdadtest.KeepAliveClient(1)
+		for range 20 {
+			if _, _, err := req.Do(client, d.URL); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run("target="+tg.name, func(b *testing.B) { benchSequential(b, d.URL, req, 200) })
+	}
+}
