@@ -45,7 +45,9 @@ func (r *Registry) PutFunctionConcurrency(ctx context.Context, account, function
 	r.reserveMu.Lock()
 	defer r.reserveMu.Unlock()
 	_, err = r.mutate(ctx, t.key(), func(fn *Function) error {
-		others := r.ReservedTotal(account)
+		// Other functions' provisioned concurrency outside reservations is
+		// taken from the unreserved concurrency too.
+		others := r.ReservedTotal(account) + r.provisionedUnreserved(account, fn.Name)
 		if fn.ReservedConcurrency != nil {
 			others -= *fn.ReservedConcurrency
 		}
@@ -121,7 +123,9 @@ func (r *Registry) AccountSettings(account string) *AccountSettings {
 			CodeSizeUnzipped:               codezip.MaxUnzippedSize,
 			CodeSizeZipped:                 codezip.MaxZippedSize,
 			ConcurrentExecutions:           r.cfg.ConcurrencyLimit,
-			UnreservedConcurrentExecutions: r.cfg.ConcurrencyLimit - ix.reserved[account],
+			// Provisioned concurrency of functions without a reservation
+			// is not available to the others either.
+			UnreservedConcurrentExecutions: r.cfg.ConcurrencyLimit - ix.reserved[account] - r.provisionedUnreserved(account, ""),
 		},
 		AccountUsage: AccountUsage{
 			TotalCodeSize: codeSize,

@@ -43,6 +43,10 @@ type Function struct {
 	// RecursiveLoop is PutFunctionRecursionConfig's setting; "" means
 	// Terminate, the default.
 	RecursiveLoop string `json:"recursiveLoop,omitempty"`
+	// Provisioned are the provisioned concurrency configs by qualifier (a
+	// version number or an alias name); nil when there are none. The map
+	// and its values are replaced, never changed (see provisioned.go).
+	Provisioned map[string]*ProvisionedConfig `json:"provisioned,omitempty"`
 	// Policies are the resource-based policies by qualifier ("" for the
 	// unqualified function); nil when there are none. The map and its
 	// values are replaced, never changed (see policy.go).
