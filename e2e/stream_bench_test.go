@@ -22,7 +22,9 @@ import (
 //   - warm: an 8-byte answer through Invoke (the latency to beat);
 //   - first-chunk-then-sleep: 8 bytes, a 100 ms pause, 8 more bytes, streamed
 //     (its ttfb should be close to warm's, not 100 ms);
-//   - size=50MB: streamed only (over Invoke's 6 MB limit).
+//   - size=50MB: streamed only (over Invoke's 6 MB limit), beside
+//     mode=baseline: the same bytes from a plain net/http server process
+//     with chunked transfer encoding (lambdadtest.EchoServer's /chunked).
 //
 // Run it with:
 //
@@ -41,27 +43,30 @@ func BenchmarkInvokeStream(b *testing.B) {
 		n, err := io.Copy(io.Discard, r)
 		return int(n), err
 	}
+	baseline := lambdadtest.EchoServer(b)
 	cases := []struct {
 		name  string
+		url   string
 		path  string
 		event string
 		size  int
 		read  func(io.Reader) (int, error)
 	}{
-		{"size=1MiB/mode=stream", streamPath, `{"do":"big","n":1048576}`, 1 << 20, readEvents},
-		{"size=1MiB/mode=buffered", bufferedPath, `{"do":"big","n":1048576}`, 1 << 20, readAll},
-		{"warm/mode=buffered", bufferedPath, `{"do":"chunks","n":1}`, 8, readAll},
-		{"first-chunk-then-sleep/mode=stream", streamPath, `{"do":"chunks","n":2,"pause":100}`, 16, readEvents},
-		{"size=50MB/mode=stream", streamPath, `{"do":"big","n":50000000}`, 50_000_000, readEvents},
+		{"size=1MiB/mode=stream", d.URL, streamPath, `{"do":"big","n":1048576}`, 1 << 20, readEvents},
+		{"size=1MiB/mode=buffered", d.URL, bufferedPath, `{"do":"big","n":1048576}`, 1 << 20, readAll},
+		{"warm/mode=buffered", d.URL, bufferedPath, `{"do":"chunks","n":1}`, 8, readAll},
+		{"first-chunk-then-sleep/mode=stream", d.URL, streamPath, `{"do":"chunks","n":2,"pause":100}`, 16, readEvents},
+		{"size=50MB/mode=stream", d.URL, streamPath, `{"do":"big","n":50000000}`, 50_000_000, readEvents},
+		{"size=50MB/mode=baseline", baseline, "/chunked?n=50000000", "", 50_000_000, readAll},
 	}
 	for _, tc := range cases {
-		req := lambdadtest.Sign(b, d.URL, "POST", tc.path, []byte(tc.event))
+		req := lambdadtest.Sign(b, tc.url, "POST", tc.path, []byte(tc.event))
 		b.Run(tc.name, func(b *testing.B) {
 			client := lambdadtest.KeepAliveClient(1)
 			b.SetBytes(int64(tc.size))
 			ttfb := make([]time.Duration, 0, b.N)
 			once := func() time.Duration {
-				hreq, err := http.NewRequest(req.Method, d.URL+req.Path, bytes.NewReader(req.Body))
+				hreq, err := http.NewRequest(req.Method, tc.url+req.Path, bytes.NewReader(req.Body))
 				if err != nil {
 					b.Fatal(err)
 				}
