@@ -31,6 +31,10 @@ type Function struct {
 	// Aliases are the function's aliases by name; nil when there are none.
 	// The map and its values are replaced, never changed (see aliases.go).
 	Aliases map[string]*Alias `json:"aliases,omitempty"`
+	// URLs are the function URL configs by qualifier ("" for the
+	// unqualified function, else an alias name); nil when there are none.
+	// The map and its values are replaced, never changed (see urls.go).
+	URLs map[string]*URLConfig `json:"urls,omitempty"`
 	// Tags are the function's tags; nil when it has none.
 	Tags map[string]string `json:"tags,omitempty"`
 	// ReservedConcurrency is PutFunctionConcurrency's reservation; nil when

@@ -228,6 +228,7 @@ var errNothingToDo = errors.New("nothing to change")
 // dropQualifier removes the settings kept per qualifier for a version or
 // alias that is being deleted.
 func (fn *Function) dropQualifier(q string) {
+	fn.dropURL(q)
 	if _, ok := fn.EventInvoke[q]; ok {
 		m := maps.Clone(fn.EventInvoke)
 		delete(m, q)
