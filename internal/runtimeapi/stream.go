@@ -39,6 +39,22 @@ type stream struct {
 
 	sent     int64 // body bytes queued so far; conn goroutine only
 	writeErr error // the caller's Write failed; InvokeStream goroutine only
+
+	// contentType is the Content-Type the runtime posted the body with,
+	// set by the conn goroutine before it queues the first buffer.
+	contentType string
+	// told is set once w has been given contentType (InvokeStream
+	// goroutine only).
+	told bool
+}
+
+// ContentTypeReceiver is implemented by a writer passed to InvokeStream that
+// needs the Content-Type of the streamed response before its first byte
+// (a function URL reads an HTTP prelude from
+// application/vnd.awslambda.http-integration-response bodies).
+// SetContentType is called once, just before the first Write.
+type ContentTypeReceiver interface {
+	SetContentType(contentType string)
 }
 
 // streamBufferPool recycles the buffers of streams that ended normally.
@@ -114,6 +130,12 @@ func (st *stream) consume(b *body, limit int64) (tooLarge bool, err error) {
 // write writes one queued buffer to w, unless an earlier write failed, and
 // recycles it.
 func (st *stream) write(w io.Writer, p []byte) {
+	if !st.told {
+		st.told = true
+		if r, ok := w.(ContentTypeReceiver); ok {
+			r.SetContentType(st.contentType)
+		}
+	}
 	if st.writeErr == nil {
 		_, st.writeErr = w.Write(p)
 	}
@@ -168,6 +190,8 @@ func (s *Server) InvokeStream(ctx context.Context, inv *Invocation, w io.Writer)
 func (c *conn) handleStream(gen uint64, st *stream) bool {
 	s := c.s
 	limit := s.limits.MaxStreamResponse
+	// Sent before any buffer, so InvokeStream sees it with the first.
+	st.contentType = c.req.contentType
 	tooLarge, err := st.consume(&c.body, limit)
 	switch {
 	case errors.Is(err, errStreamAbandoned), errors.Is(err, ErrClosed):
