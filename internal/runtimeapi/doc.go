@@ -6,6 +6,13 @@
 // scheduler drives it with WaitInit and Invoke, one invocation at a time, and
 // Close ends it.
 //
+// Loopback is shared by everything on the host, so the port alone would let
+// any local process fetch and answer the environment's invocations. Admit
+// installs a check run once per accepted connection (the scheduler uses
+// sandbox.Identity.CheckPeer: the peer's socket must belong to the
+// environment's uid); a refused connection is closed unread and never
+// counts against the connection limit.
+//
 // # Routes
 //
 //	GET  /2018-06-01/runtime/invocation/next          long poll, no timeout; 200 + event and Lambda-Runtime-* headers

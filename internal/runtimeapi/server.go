@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -100,6 +101,8 @@ type dispatch struct {
 type Server struct {
 	limits              Limits
 	log                 *slog.Logger
+	admit               func(net.Conn) error // set before Listen; nil admits everyone
+	refusedOnce         atomic.Bool          // a refusal was logged at Warn
 	sizeErrorBody       []byte
 	streamSizeErrorBody []byte
 	invalidModeBody     []byte
@@ -154,6 +157,12 @@ func New(limits Limits, log *slog.Logger) *Server {
 		conns:           make(map[*conn]struct{}),
 	}
 }
+
+// Admit makes the server refuse every connection for which check returns an
+// error, such as one from a process outside the environment: it is closed
+// unread, before it counts against the connection limit. check runs once per
+// connection, in the accept loop. Call Admit before Listen.
+func (s *Server) Admit(check func(net.Conn) error) { s.admit = check }
 
 // Listen binds 127.0.0.1 on an ephemeral port and starts serving on it. It
 // returns the address to give the runtime as AWS_LAMBDA_RUNTIME_API
@@ -572,8 +581,28 @@ func (s *Server) accept(ln net.Listener) {
 			continue
 		}
 		backoff = 0
+		if s.admit != nil {
+			if err := s.admit(nc); err != nil {
+				s.refuse(nc, err)
+				continue
+			}
+		}
 		s.startConn(nc)
 	}
+}
+
+// refuse closes a connection Admit's check turned down. The first refusal
+// is logged at Warn (a function probing other environments is worth an
+// operator's look), the rest at Debug, so that a loop of attempts cannot
+// flood the log.
+func (s *Server) refuse(nc net.Conn, err error) {
+	level := slog.LevelDebug
+	if !s.refusedOnce.Swap(true) {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(context.Background(), level, "runtime API connection refused",
+		slog.String("peer", nc.RemoteAddr().String()), slog.String("error", err.Error()))
+	nc.Close()
 }
 
 func (s *Server) startConn(nc net.Conn) {

@@ -16,7 +16,20 @@
 // namespaces. The network namespace is NOT separated: the runtime must reach
 // its Runtime API on the host's 127.0.0.1, so an environment shares the
 // host's network stack and can connect to anything listening there,
-// including other environments' Runtime API ports.
+// including other environments' Runtime API ports. What keeps it out of
+// them is its uid: every environment runs as a uid of its own (an Identity,
+// from Config.UID up), reserved before it starts, and the socket of a TCP
+// connection carries the uid that created it. Identity.CheckPeer looks the
+// peer's socket up with sock_diag (one netlink round trip per connection,
+// ~10 µs; runtimes keep their connection) and admits only that uid. A uid
+// returns to the range once the environment's PID namespace is gone, and
+// the range is handed out round-robin, so it is reused as late as possible:
+// a socket keeps its creator's uid wherever it goes (another environment of
+// the same attacker could hold one over an abstract unix socket), so a uid
+// reused while such a socket lives would let it in.
+// (A network namespace per environment would separate more, but creating
+// one and forwarding the Runtime API into it costs milliseconds of cold
+// start; a secret cannot help, as AWS_LAMBDA_RUNTIME_API is only host:port.)
 //
 // The file system is the host's, read-only and nosuid, with these mounts on
 // top:
@@ -32,10 +45,10 @@
 //
 // Mount points the host lacks (such as /var/task) are made without writing
 // to the host: their parent directory is mirrored on a tmpfs. The runtime
-// runs as Config.UID/GID (993 by default) with no supplementary groups, no
-// capabilities and no_new_privs, with at most 1024 open files and no core
-// dumps, so Spec.CodeDir and OptDir must be readable (and their executables
-// executable) by that uid. It is PID 1 of its namespace: when it dies, the
+// runs as its Identity's uid and gid (from 1879048192 up by default) with
+// no supplementary groups, no capabilities and no_new_privs, with at most
+// 1024 open files and no core dumps, so Spec.CodeDir and OptDir must be
+// readable (and their executables executable) by any uid. It is PID 1 of its namespace: when it dies, the
 // kernel kills the rest of the namespace, so nothing is orphaned.
 //
 // Limits go to cgroups: memory (memory.max or memory.limit_in_bytes, swap
@@ -72,7 +85,9 @@
 // # Unisolated
 //
 // Unisolated (any OS; Linux when not root, or Isolation "off") executes the
-// runtime directly, in its own process group, with lambdad's uid. Paths in
+// runtime directly, in its own process group, with lambdad's uid: every
+// Identity is lambdad's, so CheckPeer keeps out other users of the host but
+// not other environments. Paths in
 // Spec.Command under /var/task, /opt, /tmp and /var/runtime are rewritten
 // to CodeDir, OptDir, a private directory under WorkDir (whose path also
 // goes into TMPDIR) and RuntimeDir; RuntimePath tells the caller the same mapping. Only the number of

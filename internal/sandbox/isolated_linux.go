@@ -236,13 +236,17 @@ var errInitDied = errors.New("sandbox init ended before starting the runtime")
 // waits until the init has executed the runtime (or, for a probe, is ready
 // to).
 func (m *Manager) startIsolated(ctx context.Context, spec Spec, probe bool) (*Process, error) {
+	uid, gid := m.cfg.UID, m.cfg.GID // a probe's
+	if spec.Identity != nil {
+		uid, gid = spec.Identity.uid, spec.Identity.gid
+	}
 	cfg, err := json.Marshal(runConfig{
 		CodeDir: spec.CodeDir,
 		OptDir:  spec.OptDir,
 		Runtime: spec.RuntimeDir,
 		TmpMB:   spec.TmpMB,
-		UID:     m.cfg.UID,
-		GID:     m.cfg.GID,
+		UID:     uid,
+		GID:     gid,
 		Command: spec.Command,
 		Env:     spec.Env,
 		Probe:   probe,

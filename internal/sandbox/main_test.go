@@ -143,6 +143,15 @@ func helperMain(args []string) int {
 			select {}
 		}
 		return 0
+	case "hold":
+		// Connect to $TEST_DIAL, say so, and keep the connection open.
+		c, err := net.DialTimeout("tcp", os.Getenv("TEST_DIAL"), 5*time.Second)
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		fmt.Println("connected", c.LocalAddr())
+		select {}
 	case "exit":
 		code, _ := strconv.Atoi(args[1])
 		return code

@@ -50,11 +50,18 @@ const InitSubcommand = "sandbox-init"
 // Defaults of Config and Spec.
 const (
 	DefaultCgroupRoot = "lambdad"
-	DefaultUID        = 993
-	DefaultGID        = 993
-	DefaultPidsMax    = 1024
-	DefaultTmpMB      = 512
-	DefaultWarmInits  = 2
+	// DefaultUID and DefaultGID start the range of ids isolated runtimes
+	// run as, in the part of the id space that systemd leaves unused
+	// (1879048192 to 2147483647), far from host users and from the ranges
+	// container managers hand out.
+	DefaultUID = 0x70000000
+	DefaultGID = 0x70000000
+	// DefaultIDs is how many environments can run at once, each with a uid
+	// of its own.
+	DefaultIDs       = 1 << 16
+	DefaultPidsMax   = 1024
+	DefaultTmpMB     = 512
+	DefaultWarmInits = 2
 	// maxOpenFiles is RLIMIT_NOFILE of every runtime, as on AWS.
 	maxOpenFiles = 1024
 )
@@ -85,8 +92,13 @@ type Config struct {
 	// WorkDir holds the Manager's scratch directories (a private temporary
 	// directory, removed by Close, when empty).
 	WorkDir string
-	// UID and GID are the credentials of an isolated runtime (993 when 0).
+	// UID and GID start the range of credentials isolated runtimes run as:
+	// each environment has a uid and gid of its own, UID+i and GID+i for
+	// 0 <= i < IDs, so that nothing it creates (a socket, a file in /tmp)
+	// belongs to another (defaults: DefaultUID, DefaultGID, DefaultIDs).
+	// The ids need no entry in the host's user database.
 	UID, GID int
+	IDs      int
 	// WarmInits is how many sandbox inits an isolated Manager keeps started
 	// and waiting for an environment, so that Start does not pay for
 	// starting SelfExe (DefaultWarmInits when 0, none when negative).
@@ -104,6 +116,8 @@ type Manager struct {
 	ownWorkDir bool     // Close removes workDir
 	hidden     []string // cleaned absolute HiddenPaths plus workDir
 	sys        *system  // the platform's isolation machinery; nil when unisolated
+	ids        *idRange // the uids of isolated environments
+	peerCheck  bool     // peerUID works here: Identity.CheckPeer checks
 
 	mu       sync.Mutex // guards closed, live and Process.forgotten; never held with Process.mu
 	closed   bool
@@ -147,14 +161,18 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	if cfg.GID == 0 {
 		cfg.GID = DefaultGID
 	}
+	if cfg.IDs == 0 {
+		cfg.IDs = DefaultIDs
+	}
 	if cfg.WarmInits == 0 {
 		cfg.WarmInits = DefaultWarmInits
 	}
-	if cfg.UID < 0 || cfg.GID < 0 {
-		return nil, fmt.Errorf("sandbox uid %d, gid %d: want positive ids", cfg.UID, cfg.GID)
+	const maxID = 1<<32 - 2 // (uid_t)-1 means "unchanged"
+	if cfg.UID < 0 || cfg.GID < 0 || cfg.IDs < 0 || int64(cfg.UID)+int64(cfg.IDs) > maxID || int64(cfg.GID)+int64(cfg.IDs) > maxID {
+		return nil, fmt.Errorf("sandbox uids %d and gids %d, %d of each: want positive ids below %d", cfg.UID, cfg.GID, cfg.IDs, int64(maxID))
 	}
 
-	m := &Manager{cfg: cfg, log: log, live: make(map[string]*Process)}
+	m := &Manager{cfg: cfg, log: log, live: make(map[string]*Process), ids: newIDRange(cfg.IDs)}
 	if cfg.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "lambdad-sandbox-")
 		if err != nil {
@@ -198,6 +216,12 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	attrs := []any{"mode", mode.String(), "reason", reason}
 	if m.sys != nil {
 		attrs = append(attrs, m.sys.limitAttrs()...)
+	}
+	if err := checkPeerLookup(); err != nil {
+		attrs = append(attrs, "runtime_api_peer", "not checked: "+err.Error())
+	} else {
+		m.peerCheck = true
+		attrs = append(attrs, "runtime_api_peer", "uid checked")
 	}
 	log.Info("sandbox mode", attrs...)
 	return m, nil
@@ -247,10 +271,20 @@ func (m *Manager) tmpDir(id string) string { return filepath.Join(m.tmpRoot(), i
 // error wraps the system's reason, so errors.Is(err, fs.ErrNotExist) and
 // fs.ErrPermission work. Start fails if a process with spec.ID is still
 // running in m.
-func (m *Manager) Start(ctx context.Context, spec Spec) (*Process, error) {
+func (m *Manager) Start(ctx context.Context, spec Spec) (_ *Process, err error) {
+	defer func() {
+		if err != nil {
+			spec.Identity.Release()
+		}
+	}()
 	spec.setDefaults()
 	if err := spec.validate(); err != nil {
 		return nil, err
+	}
+	if spec.Identity == nil {
+		if spec.Identity, err = m.NewIdentity(); err != nil {
+			return nil, fmt.Errorf("start environment %s: %w", spec.ID, err)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("start environment %s: %w", spec.ID, err)
@@ -270,11 +304,13 @@ func (m *Manager) Start(ctx context.Context, spec Spec) (*Process, error) {
 	defer m.starting.Done()
 
 	var p *Process
-	var err error
 	if m.mode == Isolated {
 		p, err = m.startIsolated(ctx, spec, false)
 	} else {
 		p, err = m.startUnisolated(spec)
+	}
+	if err == nil {
+		p.own(spec.Identity)
 	}
 	m.mu.Lock()
 	closed := m.closed

@@ -175,7 +175,7 @@ func (m *Manager) setupIsolation() (string, error) {
 	if m.cfg.WarmInits > 0 {
 		m.keepWarm(m.cfg.WarmInits)
 	}
-	return "root: mount, PID, IPC and UTS namespaces; network shared", nil
+	return "root: mount, PID, IPC and UTS namespaces, a uid per environment; network shared", nil
 }
 
 // checkPrivileges fails unless lambdad is root with CAP_SYS_ADMIN.

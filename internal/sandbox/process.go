@@ -50,8 +50,10 @@ type Process struct {
 	exit   ExitStatus
 	peakMB int
 
-	mu     sync.Mutex // guards exited; never held with Manager.mu
+	mu     sync.Mutex // guards exited, reaped and ident; never held with Manager.mu
 	exited bool       // the runtime is a zombie or reaped: no more signals
+	reaped bool       // wait is done with the process tree
+	ident  *Identity  // released by wait once the process tree is gone
 
 	forgotten bool // wait is done with the Manager; guarded by Manager.mu
 }
@@ -64,6 +66,19 @@ func newProcess(m *Manager, id string, proc *os.Process, pidfd int, res resource
 	}
 	go p.wait()
 	return p
+}
+
+// own makes p release ident once its process tree is gone: at once when it
+// already is.
+func (p *Process) own(ident *Identity) {
+	p.mu.Lock()
+	if p.reaped {
+		p.mu.Unlock()
+		ident.Release()
+		return
+	}
+	p.ident = ident
+	p.mu.Unlock()
 }
 
 // Pid returns the host pid of the runtime (when isolated, of the init that
@@ -197,5 +212,12 @@ func (p *Process) wait() {
 			p.m.log.Warn("remove environment dir", "env", p.id, "err", err)
 		}
 	}
+	// The process tree is gone (when isolated, the PID namespace ended
+	// with its init): no process holds the uid any more.
+	p.mu.Lock()
+	p.reaped = true
+	ident := p.ident
+	p.mu.Unlock()
+	ident.Release()
 	p.m.forget(p)
 }

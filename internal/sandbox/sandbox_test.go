@@ -245,6 +245,11 @@ func TestEnvironment(t *testing.T) {
 		spec.Env = append(spec.Env, "TEST_VAR=hello world", "TEST_DIAL="+ln.Addr().String(), "TEST_MARK=1")
 		var out output
 		spec.Stdout = &out
+		ident, err := e.m.NewIdentity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Identity = ident
 		p := e.start(t, spec)
 		r := readReport(t, &out)
 		t.Logf("report: %+v", r)
@@ -290,7 +295,7 @@ func TestEnvironment(t *testing.T) {
 			return // nothing else is enforced
 		}
 		want := report{
-			Pid: 1, UID: sandbox.DefaultUID, GID: sandbox.DefaultGID,
+			Pid: 1, UID: ident.UID(), GID: sandbox.DefaultGID + ident.UID() - sandbox.DefaultUID,
 			Cwd: "/var/task", Hostname: "localhost", TmpDir: "/tmp", TmpSizeMB: 64, NoFile: 1024,
 		}
 		got := report{

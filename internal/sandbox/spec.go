@@ -40,6 +40,10 @@ type Spec struct {
 	// PidsMax limits the number of processes and threads (DefaultPidsMax
 	// when 0).
 	PidsMax int
+	// Identity is the user the runtime runs as, from Manager.NewIdentity
+	// (nil: Start reserves one). Start owns it: it is released once the
+	// environment's processes are gone, or when Start fails.
+	Identity *Identity
 	// Stdout and Stderr receive the runtime's output; nil discards it. An
 	// *os.File is handed to the runtime as is, so the caller may close its
 	// own copy as soon as Start returns.

@@ -72,16 +72,26 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 
 	e := &environment{id: randomHex(16), s: s, fn: fn, gone: make(chan struct{})}
 	streamName := started.UTC().Format("2006/01/02") + "/[" + fn.Version + "]" + e.id
+	// The runtime's uid, known before it starts, lets the Runtime API
+	// refuse connections from anything else (other environments included).
+	ident, err := s.sandbox.NewIdentity()
+	if err != nil {
+		return nil, nil, err
+	}
 	e.rapi = runtimeapi.New(runtimeapi.Limits{MaxResponse: maxResponse}, s.log.With("function", fn.Name, "env", e.id))
+	e.rapi.Admit(ident.CheckPeer)
 	addr, err := e.rapi.Listen()
 	if err != nil {
+		ident.Release()
 		return nil, nil, fmt.Errorf("runtime api: %w", err)
 	}
 	if e.stream, err = s.logs.Create(fn.Account, fn.Name, streamName); err != nil {
+		ident.Release()
 		e.rapi.Close()
 		return nil, nil, err
 	}
 	if e.capture, err = logs.NewCapture(e.stream); err != nil {
+		ident.Release()
 		e.rapi.Close()
 		e.stream.Close()
 		return nil, nil, err
@@ -100,6 +110,7 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 		MemoryMB:   fn.MemoryMB,
 		TmpMB:      fn.EphemeralMB,
 		PidsMax:    1024,
+		Identity:   ident, // Start owns it from here on
 		Stdout:     e.capture.Writer(),
 		Stderr:     e.capture.Writer(),
 	}
