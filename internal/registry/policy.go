@@ -1,7 +1,13 @@
 package registry
 
 import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
 	"strings"
+
+	"github.com/lambdad/lambdad/internal/awserr"
 )
 
 // A function's resource-based policy (AddPermission, RemovePermission,
@@ -214,4 +220,335 @@ func globMatch(pattern, s string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// Limits and constants of resource policies, as on AWS.
+const (
+	// maxPolicySize bounds the compact JSON document of one qualifier's
+	// policy, in bytes.
+	maxPolicySize   = 20480
+	policyVersion   = "2012-10-17"
+	policyID        = "default"
+	addRevisionHint = "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id"
+	// removeRevisionHint is RemovePermission's wording, which differs from
+	// AddPermission's.
+	removeRevisionHint = "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+	errNoPolicy        = "The resource you requested does not exist."
+)
+
+// Patterns of the model's permission shapes.
+var (
+	statementIDPattern           = mustPattern(`([a-zA-Z0-9-_]+)`)
+	namespacedStatementIDPattern = mustPattern(`([a-zA-Z0-9-_.]+)`)
+	actionPattern                = mustPattern(`(lambda:[*]|lambda:[a-zA-Z]+|[*])`)
+	principalPattern             = mustPattern(`[^\s]+`)
+	sourceArnPattern             = mustPattern(`arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)`)
+	sourceOwnerPattern           = mustPattern(`\d{12}`)
+	eventSourceTokenPattern      = mustPattern(`[a-zA-Z0-9._\-]+`)
+	principalOrgIDPattern        = mustPattern(`o-[a-z0-9]{10,32}`)
+)
+
+// AddPermissionInput is AddPermission's request body.
+type AddPermissionInput struct {
+	StatementId           *string `json:"StatementId"`
+	Action                *string `json:"Action"`
+	Principal             *string `json:"Principal"`
+	SourceArn             *string `json:"SourceArn"`
+	SourceAccount         *string `json:"SourceAccount"`
+	EventSourceToken      *string `json:"EventSourceToken"`
+	RevisionId            *string `json:"RevisionId"`
+	PrincipalOrgID        *string `json:"PrincipalOrgID"`
+	FunctionUrlAuthType   *string `json:"FunctionUrlAuthType"`
+	InvokedViaFunctionUrl *bool   `json:"InvokedViaFunctionUrl"`
+}
+
+// AddPermissionOutput is AddPermission's response: the statement added, as
+// a JSON document in a string.
+type AddPermissionOutput struct {
+	Statement string `json:"Statement"`
+}
+
+// GetPolicyOutput is GetPolicy's response: the policy as a JSON document in
+// a string, and the RevisionId of the function, version or alias it
+// belongs to.
+type GetPolicyOutput struct {
+	Policy     string `json:"Policy"`
+	RevisionId string `json:"RevisionId"`
+}
+
+// checkAddPermission validates functionName, qualifier and in against the
+// model, collecting every violation as AWS does.
+func checkAddPermission(functionName, qualifier string, in *AddPermissionInput) (FunctionRef, error) {
+	var v violations
+	ref, _ := parseName(functionName, namespacedName, &v)
+	required := func(s *string, member string, min, max int, p *pattern) {
+		if s == nil {
+			v.addNull(member)
+			return
+		}
+		optional(&v, s, member, min, max, p)
+	}
+	required(in.StatementId, "statementId", 1, 100, statementIDPattern)
+	required(in.Action, "action", -1, -1, actionPattern)
+	required(in.Principal, "principal", -1, -1, principalPattern)
+	optional(&v, in.SourceArn, "sourceArn", -1, -1, sourceArnPattern)
+	optional(&v, in.SourceAccount, "sourceAccount", 0, 12, sourceOwnerPattern)
+	optional(&v, in.EventSourceToken, "eventSourceToken", 0, 256, eventSourceTokenPattern)
+	checkQualifier(qualifier, &v)
+	optional(&v, in.PrincipalOrgID, "principalOrgID", 12, 34, principalOrgIDPattern)
+	if in.FunctionUrlAuthType != nil {
+		v.enum(*in.FunctionUrlAuthType, "functionUrlAuthType", "NONE", "AWS_IAM")
+	}
+	return ref, v.err()
+}
+
+// optional checks a member that may be absent (nil): its length when min
+// >= 0 (max < 0: no upper bound), then its pattern.
+func optional(v *violations, s *string, member string, min, max int, p *pattern) {
+	if s == nil {
+		return
+	}
+	n := len(*v)
+	if min >= 0 {
+		v.length(*s, member, min, max)
+	}
+	if len(*v) == n {
+		v.pattern(*s, member, p)
+	}
+}
+
+// checkPrincipal accepts the principals AddPermission does: "*", an account
+// ID, an IAM ARN, or a service principal.
+func checkPrincipal(p string) error {
+	switch {
+	case p == "*", isAccountID(p), strings.HasSuffix(p, ".amazonaws.com"), strings.HasSuffix(p, ".amazonaws.com.cn"), strings.HasSuffix(p, ".amazon.com"):
+		return nil
+	}
+	if _, _, ok := iamAccount(p); ok {
+		return nil
+	}
+	return invalidParameter("The provided principal was invalid. Please check the principal and try again.")
+}
+
+// policyQualifier returns the key under which fn keeps the policy of the
+// qualifier t names ("" for the unqualified function and for $LATEST), or
+// AWS's 404 for a version or alias that does not exist.
+func (r *Registry) policyQualifier(fn *Function, t target) (string, error) {
+	q := t.qualifier
+	if q == "" || q == Latest {
+		return "", nil
+	}
+	if fn.Versions[q] != nil || fn.Aliases[q] != nil {
+		return q, nil
+	}
+	if isAliasName(q) {
+		return "", awserr.New(awserr.ResourceNotFound, "Cannot find alias arn: %s", r.qualifiedARN(t.account, t.name, q))
+	}
+	return "", r.notFound(t.account, t.name, q)
+}
+
+// policyRevision is the RevisionId of what qualifier q names: a policy's
+// RevisionId is that of its function, version or alias.
+func (fn *Function) policyRevision(q string) string {
+	switch {
+	case q == "":
+		return fn.Latest.RevisionID
+	case fn.Aliases[q] != nil:
+		return fn.Aliases[q].RevisionID
+	default:
+		return fn.Versions[q].RevisionID
+	}
+}
+
+// newPolicyRevision gives what qualifier q names a new RevisionId, as AWS
+// does when its policy changes. fn is a copy being changed inside mutate.
+func (fn *Function) newPolicyRevision(q string) {
+	id := newRevisionID()
+	switch {
+	case q == "":
+		fn.Latest.RevisionID = id
+	case fn.Aliases[q] != nil:
+		a := *fn.Aliases[q]
+		a.RevisionID = id
+		m := maps.Clone(fn.Aliases)
+		m[q] = &a
+		fn.Aliases = m
+	default:
+		v := *fn.Versions[q]
+		v.RevisionID = id
+		m := maps.Clone(fn.Versions)
+		m[q] = &v
+		fn.Versions = m
+	}
+}
+
+// setPolicy replaces the policy of qualifier q (nil removes it). fn is a
+// copy being changed inside mutate.
+func (fn *Function) setPolicy(q string, p *Policy) {
+	m := maps.Clone(fn.Policies)
+	if p == nil {
+		delete(m, q)
+	} else {
+		if m == nil {
+			m = make(map[string]*Policy, 1)
+		}
+		m[q] = p
+	}
+	if len(m) == 0 {
+		m = nil
+	}
+	fn.Policies = m
+}
+
+// dropPolicy removes the policy of a version or alias q that is being
+// deleted, so that an alias created again under the same name starts
+// without one, as on AWS. fn is a copy being changed inside mutate.
+func (fn *Function) dropPolicy(q string) {
+	if _, ok := fn.Policies[q]; ok {
+		fn.setPolicy(q, nil)
+	}
+}
+
+// AddPermission adds a statement to the resource policy of a function,
+// version or alias (qualifier "" or in the name: the unqualified function)
+// and returns the statement as GetPolicy shows it. It gives what it changed
+// a new RevisionId, as AWS does.
+func (r *Registry) AddPermission(ctx context.Context, account, functionName, qualifier string, in *AddPermissionInput) (*AddPermissionOutput, error) {
+	ref, err := checkAddPermission(functionName, qualifier, in)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.resolveRef(account, ref, qualifier)
+	if err != nil {
+		return nil, err
+	}
+	if t.qualifier == Latest {
+		return nil, invalidParameter("We currently do not support adding policies for $LATEST.")
+	}
+	s := &Statement{
+		Sid:                   *in.StatementId,
+		Action:                *in.Action,
+		Principal:             *in.Principal,
+		SourceArn:             deref(in.SourceArn),
+		SourceAccount:         deref(in.SourceAccount),
+		EventSourceToken:      deref(in.EventSourceToken),
+		PrincipalOrgID:        deref(in.PrincipalOrgID),
+		FunctionUrlAuthType:   deref(in.FunctionUrlAuthType),
+		InvokedViaFunctionUrl: in.InvokedViaFunctionUrl != nil && *in.InvokedViaFunctionUrl,
+	}
+	var resource string
+	_, err = r.mutate(ctx, t.key(), func(fn *Function) error {
+		q, err := r.policyQualifier(fn, t)
+		if err != nil {
+			return err
+		}
+		if rev := deref(in.RevisionId); rev != "" && rev != fn.policyRevision(q) {
+			return awserr.New(awserr.PreconditionFailed, addRevisionHint)
+		}
+		if err := checkPrincipal(s.Principal); err != nil {
+			return err
+		}
+		cur := fn.policy(q)
+		if cur != nil && slices.ContainsFunc(cur.Statements, func(c *Statement) bool { return c.Sid == s.Sid }) {
+			return awserr.New(awserr.ResourceConflict, "The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", s.Sid)
+		}
+		next := &Policy{}
+		if cur != nil {
+			next.Statements = slices.Clone(cur.Statements)
+		}
+		next.Statements = append(next.Statements, s)
+		resource = r.qualifiedARN(account, t.name, q)
+		if n := len(next.document(resource)); n > maxPolicySize {
+			return awserr.New("PolicyLengthExceededException", "The final policy size (%d) is bigger than the limit (%d).", n, maxPolicySize)
+		}
+		fn.setPolicy(q, next)
+		fn.newPolicyRevision(q)
+		return nil
+	})
+	if errors.Is(err, errNoFunction) {
+		return nil, r.notFound(account, t.name, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &AddPermissionOutput{Statement: string(marshalDocument(s.document(resource)))}, nil
+}
+
+// GetPolicy returns the resource policy of a function, version or alias.
+// It reads memory only.
+func (r *Registry) GetPolicy(account, functionName, qualifier string) (*GetPolicyOutput, error) {
+	t, err := r.target(account, functionName, qualifier, namespacedName)
+	if err != nil {
+		return nil, err
+	}
+	fn := r.Function(account, t.name)
+	if fn == nil {
+		return nil, awserr.New(awserr.ResourceNotFound, errNoPolicy)
+	}
+	q, err := r.policyQualifier(fn, t)
+	if err != nil {
+		return nil, awserr.New(awserr.ResourceNotFound, errNoPolicy)
+	}
+	p := fn.policy(q)
+	if p == nil {
+		return nil, awserr.New(awserr.ResourceNotFound, errNoPolicy)
+	}
+	return &GetPolicyOutput{
+		Policy:     string(p.document(r.qualifiedARN(account, t.name, q))),
+		RevisionId: fn.policyRevision(q),
+	}, nil
+}
+
+// RemovePermission removes statement statementID from the resource policy
+// of a function, version or alias; revisionID "" skips the RevisionId
+// check. The policy goes when its last statement does. It gives what it
+// changed a new RevisionId, as AWS does.
+func (r *Registry) RemovePermission(ctx context.Context, account, functionName, statementID, qualifier, revisionID string) error {
+	var v violations
+	ref, _ := parseName(functionName, namespacedName, &v)
+	v.length(statementID, "statementId", 1, 100)
+	v.pattern(statementID, "statementId", namespacedStatementIDPattern)
+	checkQualifier(qualifier, &v)
+	if err := v.err(); err != nil {
+		return err
+	}
+	t, err := r.resolveRef(account, ref, qualifier)
+	if err != nil {
+		return err
+	}
+	_, err = r.mutate(ctx, t.key(), func(fn *Function) error {
+		q, err := r.policyQualifier(fn, t)
+		if err != nil {
+			return err
+		}
+		cur := fn.policy(q)
+		if cur == nil {
+			return awserr.New(awserr.ResourceNotFound, "No policy is associated with the given resource.")
+		}
+		i := slices.IndexFunc(cur.Statements, func(s *Statement) bool { return s.Sid == statementID })
+		if i < 0 {
+			return awserr.New(awserr.ResourceNotFound, "Statement %s is not found in resource policy.", statementID)
+		}
+		if revisionID != "" && revisionID != fn.policyRevision(q) {
+			return awserr.New(awserr.PreconditionFailed, removeRevisionHint)
+		}
+		var next *Policy
+		if len(cur.Statements) > 1 {
+			next = &Policy{Statements: slices.Delete(slices.Clone(cur.Statements), i, i+1)}
+		}
+		fn.setPolicy(q, next)
+		fn.newPolicyRevision(q)
+		return nil
+	})
+	if errors.Is(err, errNoFunction) {
+		return awserr.New(awserr.ResourceNotFound, "No policy found for: %s", r.FunctionARN(account, t.name))
+	}
+	return err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
