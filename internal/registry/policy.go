@@ -114,7 +114,8 @@ func (s *Statement) permits(req PolicyRequest) bool {
 // compares action names case-insensitively.
 func actionMatches(granted, action string) bool {
 	if granted == "*" || strings.EqualFold(granted, "lambda:*") {
-		return strings.HasPrefix(strings.ToLower(action), "lambda:")
+		const prefix = "lambda:"
+		return len(action) > len(prefix) && strings.EqualFold(action[:len(prefix)], prefix)
 	}
 	return strings.EqualFold(granted, action)
 }
@@ -424,6 +425,9 @@ func (r *Registry) AddPermission(ctx context.Context, account, functionName, qua
 	}
 	if t.qualifier == Latest {
 		return nil, invalidParameter("We currently do not support adding policies for $LATEST.")
+	}
+	if in.FunctionUrlAuthType != nil && !strings.EqualFold(*in.Action, "lambda:InvokeFunctionUrl") {
+		return nil, invalidParameter("FunctionUrlAuthType is only supported for lambda:InvokeFunctionUrl action")
 	}
 	s := &Statement{
 		Sid:                   *in.StatementId,

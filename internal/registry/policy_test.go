@@ -183,6 +183,8 @@ func TestAddPermissionValidation(t *testing.T) {
 			awserr.InvalidParameterValue, "The derived qualifier from the function name does not match the specified qualifier."},
 		{"$LATEST", "fn:$LATEST", "$LATEST", addPermission("a"),
 			awserr.InvalidParameterValue, "We currently do not support adding policies for $LATEST."},
+		{"auth type on another action", "fn", "", &AddPermissionInput{StatementId: ptr("a"), Action: ptr("lambda:InvokeFunction"), Principal: ptr("*"), FunctionUrlAuthType: ptr("NONE")},
+			awserr.InvalidParameterValue, "FunctionUrlAuthType is only supported for lambda:InvokeFunctionUrl action"},
 		{"invalid principal", "fn", "", &AddPermissionInput{StatementId: ptr("a"), Action: ptr("lambda:InvokeFunction"), Principal: ptr("invalid.nonaws.com")},
 			awserr.InvalidParameterValue, "The provided principal was invalid. Please check the principal and try again."},
 		{"no function", "doesnotexist", "", addPermission("a"),
@@ -385,5 +387,20 @@ func TestDropPolicy(t *testing.T) {
 	fn.dropPolicy("")
 	if fn.Policies != nil {
 		t.Errorf("after dropping the last policy: %v", fn.Policies)
+	}
+}
+
+func BenchmarkPermits(b *testing.B) {
+	fn := &Function{Policies: map[string]*Policy{"": {Statements: []*Statement{
+		{Sid: "s3", Action: "lambda:InvokeFunction", Principal: "s3.amazonaws.com", SourceArn: "arn:aws:s3:::bucket-*"},
+		{Sid: "url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE"},
+		{Sid: "via", Action: "lambda:*", Principal: "*", InvokedViaFunctionUrl: true},
+	}}}}
+	req := PolicyRequest{Action: "lambda:InvokeFunction", Principal: "*", FunctionUrlAuthType: "NONE"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !fn.Permits("", req) {
+			b.Fatal("not permitted")
+		}
 	}
 }
