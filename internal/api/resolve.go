@@ -71,6 +71,7 @@ func schedulerFunction(v *registry.Version) *scheduler.Function {
 		Runtime:     v.Runtime,
 		Handler:     v.Handler,
 		Code:        v.CodeDigest,
+		Layers:      layerDigests(v.Layers),
 		MemoryMB:    v.MemorySize,
 		TimeoutSec:  v.Timeout,
 		EphemeralMB: v.EphemeralStorage,

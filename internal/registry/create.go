@@ -158,6 +158,9 @@ func (r *Registry) CreateFunction(ctx context.Context, account string, in *Creat
 	if err := in.FunctionSettings.apply(ver, name); err != nil {
 		return nil, err
 	}
+	if err := r.configureLayers(ctx, account, ver, in.Layers, in.Code.ZipFile); err != nil {
+		return nil, err
+	}
 	if err := r.storeCode(ctx, ver, in.Code.ZipFile); err != nil {
 		return nil, err
 	}

@@ -61,6 +61,14 @@
 // and, last, existence (404, or 409 on create). Runtime values AWS has
 // deprecated for creating and updating functions (go1.x, provided,
 // python3.7, ...) are refused with AWS's message; so are features lambdad
-// does not have (container images, S3 code locations, VPC, EFS, layers for
-// now), with a message that says so.
+// does not have (container images, S3 code locations, VPC, EFS), with a
+// message that says so.
+//
+// # Layers
+//
+// Layers (layers.go) are records of their own in the KV bucket "layers",
+// their zips in the code bucket. A function version records the layer
+// versions it uses (LayerRef: ARN, zip digest, sizes) when it is
+// configured, so deleting a layer version does not change functions that
+// use it, and the invoke path never reads a layer record.
 package registry

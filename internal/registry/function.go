@@ -94,6 +94,9 @@ type Version struct {
 	CodeSHA256 string `json:"codeSha256"`
 	// CodeSize is the zip's size in bytes.
 	CodeSize int64 `json:"codeSize"`
+	// Layers are the layer versions the function uses, in order; nil when
+	// it has none.
+	Layers []LayerRef `json:"layers,omitempty"`
 
 	LastModified time.Time `json:"lastModified"`
 	// PublishedFrom is, for a published version, the RevisionID $LATEST had
@@ -226,6 +229,7 @@ func (v *Version) configuration(arn string, vw view) *FunctionConfiguration {
 		TracingConfig: &TracingConfig{Mode: v.TracingMode},
 		KMSKeyArn:     v.KMSKeyArn,
 		RevisionId:    v.RevisionID,
+		Layers:        layerConfig(v.Layers),
 		PackageType:   v.PackageType,
 		Architectures: []string{v.Architecture},
 		EphemeralStorage: &EphemeralStorage{

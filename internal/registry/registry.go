@@ -69,6 +69,8 @@ type Registry struct {
 	log  *slog.Logger
 	kv   jetstream.KeyValue
 	code codeStore
+	// layers is the bucket of layer records (see layers.go).
+	layers jetstream.KeyValue
 
 	// idx is the in-memory index, replaced whole on every change. Only the
 	// applier writes it: New while loading, then Run.
@@ -142,11 +144,16 @@ func New(ctx context.Context, st Store, cfg Config, log *slog.Logger) (*Registry
 	if err != nil {
 		return nil, fmt.Errorf("open code store: %w", err)
 	}
+	layers, err := st.KeyValue(ctx, layersBucket)
+	if err != nil {
+		return nil, fmt.Errorf("open layers: %w", err)
+	}
 	r := &Registry{
 		cfg:      cfg,
 		log:      log,
 		kv:       kv,
 		code:     code,
+		layers:   layers,
 		advanced: make(chan struct{}),
 		subs:     make(map[int]func(Change)),
 	}

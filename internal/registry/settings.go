@@ -85,6 +85,7 @@ func (s *FunctionSettings) check(v *violations) {
 	if s.TracingConfig != nil && s.TracingConfig.Mode != "" {
 		v.enum(s.TracingConfig.Mode, "tracingConfig.mode", "Active", "PassThrough")
 	}
+	checkLayerArns(s.Layers, v)
 	if s.EphemeralStorage != nil {
 		if s.EphemeralStorage.Size == nil {
 			v.addNull("ephemeralStorage.size")
@@ -147,9 +148,6 @@ func (s *FunctionSettings) apply(ver *Version, name string) error {
 	}
 	if s.VpcConfig != nil && (len(s.VpcConfig.SubnetIds) > 0 || len(s.VpcConfig.SecurityGroupIds) > 0) {
 		return errUnsupported("VpcConfig is")
-	}
-	if len(s.Layers) > 0 {
-		return errUnsupported("Layers are")
 	}
 	if len(s.FileSystemConfigs) > 0 {
 		return errUnsupported("FileSystemConfigs (Amazon EFS) are")

@@ -32,6 +32,7 @@ type FunctionConfiguration struct {
 	DeadLetterConfig           *DeadLetterConfig    `json:"DeadLetterConfig,omitempty"`
 	KMSKeyArn                  string               `json:"KMSKeyArn,omitempty"`
 	RevisionId                 string               `json:"RevisionId"`
+	Layers                     []Layer              `json:"Layers,omitempty"`
 	State                      string               `json:"State,omitempty"`
 	StateReason                string               `json:"StateReason,omitempty"`
 	StateReasonCode            string               `json:"StateReasonCode,omitempty"`

@@ -105,6 +105,9 @@ func (r *Registry) UpdateFunctionCode(ctx context.Context, account, functionName
 			return err
 		}
 		ver := fn.Latest
+		if err := zipFitsLayers(in.ZipFile, ver.Layers); err != nil {
+			return err
+		}
 		ver.CodeDigest, ver.CodeSHA256, ver.CodeSize = code.CodeDigest, code.CodeSHA256, code.CodeSize
 		if len(in.Architectures) == 1 {
 			ver.Architecture = in.Architectures[0]
@@ -145,6 +148,9 @@ func (r *Registry) UpdateFunctionConfiguration(ctx context.Context, account, fun
 		}
 		ver := fn.Latest
 		if err := in.FunctionSettings.apply(ver, fn.Name); err != nil {
+			return err
+		}
+		if err := r.configureLayers(ctx, account, ver, in.Layers, nil); err != nil {
 			return err
 		}
 		if ver.Handler == "" && !isProvided(ver.Runtime) {

@@ -113,7 +113,7 @@ func TestCreateFunctionValidation(t *testing.T) {
 		{"vpc", func(in *CreateFunctionInput) { in.VpcConfig = &VpcConfig{SubnetIds: []string{"subnet-1"}} },
 			awserr.InvalidParameterValue, "VpcConfig is not supported by lambdad."},
 		{"layers", func(in *CreateFunctionInput) { in.Layers = []string{"arn:aws:lambda:us-east-1:123456789012:layer:l:1"} },
-			awserr.InvalidParameterValue, "Layers are not supported by lambdad."},
+			awserr.InvalidParameterValue, "Layer version arn:aws:lambda:us-east-1:123456789012:layer:l:1 does not exist."},
 		{"publish to", func(in *CreateFunctionInput) { in.PublishTo = ptr("LATEST_PUBLISHED") },
 			awserr.InvalidParameterValue, "PublishTo is not supported by lambdad."},
 	}

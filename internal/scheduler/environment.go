@@ -61,7 +61,11 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 	if err != nil {
 		return nil, nil, err
 	}
-	launch, err := s.cfg.Runtimes.Resolve(fn.Runtime, fn.Handler, codeDir, "")
+	optDir, err := s.optDir(ctx, fn.Layers)
+	if err != nil {
+		return nil, nil, err
+	}
+	launch, err := s.cfg.Runtimes.Resolve(fn.Runtime, fn.Handler, codeDir, optDir)
 	if err != nil {
 		var re *runtimes.Error
 		if errors.As(err, &re) {
@@ -104,9 +108,10 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 	spec := sandbox.Spec{
 		ID:         e.id,
 		CodeDir:    codeDir,
+		OptDir:     optDir,
 		RuntimeDir: launch.RuntimeDir,
 		Command:    launch.Command,
-		Env:        environ(fn, s.cfg.Region, addr, taskRoot, streamName, launch),
+		Env:        optPaths(environ(fn, s.cfg.Region, addr, taskRoot, streamName, launch), optDir, s.sandbox.Mode() != sandbox.Isolated),
 		MemoryMB:   fn.MemoryMB,
 		TmpMB:      fn.EphemeralMB,
 		PidsMax:    1024,

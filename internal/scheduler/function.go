@@ -16,9 +16,12 @@ type Function struct {
 	// Revision changes whenever code or configuration changes.
 	Revision string
 
-	Runtime     string
-	Handler     string
-	Code        store.Digest
+	Runtime string
+	Handler string
+	Code    store.Digest
+	// Layers are the digests of the function's layer zips, in order: they
+	// are merged at /opt.
+	Layers      []store.Digest
 	MemoryMB    int
 	TimeoutSec  int
 	EphemeralMB int

@@ -56,6 +56,8 @@ type Scheduler struct {
 
 	codeMu sync.Mutex
 	codes  map[store.Digest]*codeDir
+	// opt caches the merged /opt directories of layer lists (layers.go).
+	opt optDirs
 
 	wg sync.WaitGroup // environment goroutines
 }
