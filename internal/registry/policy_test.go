@@ -1,10 +1,13 @@
 package registry
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lambdad/lambdad/internal/awserr"
@@ -402,5 +405,45 @@ func BenchmarkPermits(b *testing.B) {
 		if !fn.Permits("", req) {
 			b.Fatal("not permitted")
 		}
+	}
+}
+
+// TestPermissionsConcurrentAndDurable adds statements from several
+// goroutines at once (none may be lost), then restarts the registry on the
+// same store: the policy is still there.
+func TestPermissionsConcurrentAndDurable(t *testing.T) {
+	e := newEnv(t)
+	e.create("fn")
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, err := e.reg.AddPermission(context.Background(), testAccount, "fn", "", addPermission(fmt.Sprintf("sid-%d", i)))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := e.reg.GetPolicy(testAccount, "fn", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(before.Policy, `"Sid":"sid-`); got != n {
+		t.Fatalf("policy has %d statements, want %d: %s", got, n, before.Policy)
+	}
+	e.close()
+	e = start(t, e.dir, Config{})
+	after, err := e.reg.GetPolicy(testAccount, "fn", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *after != *before {
+		t.Errorf("after restart: %+v\nbefore: %+v", after, before)
 	}
 }
