@@ -367,6 +367,17 @@ func (fn *Function) newPolicyRevision(q string) {
 	id := newRevisionID()
 	switch {
 	case q == "":
+		// A policy is neither code nor configuration: if the newest
+		// published version still matches $LATEST, it keeps matching, so
+		// that PublishVersion returns it instead of publishing a copy, as
+		// AWS does.
+		if last := fn.lastPublished(); last != nil && last.PublishedFrom == fn.Latest.RevisionID {
+			v := *last
+			v.PublishedFrom = id
+			m := maps.Clone(fn.Versions)
+			m[v.Version] = &v
+			fn.Versions = m
+		}
 		fn.Latest.RevisionID = id
 	case fn.Aliases[q] != nil:
 		a := *fn.Aliases[q]

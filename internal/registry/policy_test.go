@@ -312,6 +312,14 @@ func TestPermissionQualifiers(t *testing.T) {
 	}
 	_, err = e.reg.GetPolicy(testAccount, "fn", "1")
 	wantAWSError(t, err, awserr.ResourceNotFound, "The resource you requested does not exist.")
+	// A permission changes neither code nor configuration: publishing
+	// again returns version 1.
+	if _, err := e.reg.AddPermission(ctx, testAccount, "fn", "", addPermission("sqs")); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := e.reg.PublishVersion(ctx, testAccount, "fn", &PublishVersionInput{}); err != nil || again.Version != "1" {
+		t.Fatalf("PublishVersion after AddPermission = %+v, %v; want version 1", again, err)
+	}
 	_, err = e.reg.GetPolicy(testAccount, "fn", "77")
 	wantAWSError(t, err, awserr.ResourceNotFound, "The resource you requested does not exist.")
 
