@@ -29,6 +29,9 @@ type Config struct {
 	Now func() time.Time
 	// Async is the queue of asynchronous invocations; nil refuses them.
 	Async eventQueue
+	// URLPort is the port function URLs name (the API listener's); 0 means
+	// the port each request came to.
+	URLPort int
 }
 
 // Server is the Lambda REST API. It is an http.Handler.
@@ -88,6 +91,11 @@ func New(cfg Config, reg *registry.Registry, sched *scheduler.Scheduler, log *sl
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Function URLs authenticate on their own terms (urlserve.go).
+	if a, ok := s.functionURLRequest(r); ok {
+		s.serveFunctionURL(w, r, a)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

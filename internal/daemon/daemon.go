@@ -141,9 +141,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("async queue: %w", err)
 	}
 
+	// Listen before the API exists: function URLs name the port.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
 	apiServer, err := api.New(api.Config{
-		Async:  queue,
-		Region: cfg.Region,
+		URLPort: ln.Addr().(*net.TCPAddr).Port,
+		Async:   queue,
+		Region:  cfg.Region,
 		Credentials: []sigv4.Credentials{{
 			AccessKeyID:     cfg.AccessKeyID,
 			SecretAccessKey: cfg.SecretAccessKey,
@@ -151,18 +157,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}},
 	}, reg, sched, d.log.With("component", "api"))
 	if err != nil {
+		ln.Close()
 		return fmt.Errorf("create api: %w", err)
-	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	addr := ln.Addr().String()
 	if err := os.WriteFile(filepath.Join(cfg.DataDir, AddrFile), []byte(addr+"\n"), 0o600); err != nil {
 		ln.Close()
 		return fmt.Errorf("write address file: %w", err)
 	}
+
 	srv := &http.Server{
 		Handler:           apiServer,
 		ReadHeaderTimeout: 30 * time.Second,
