@@ -418,3 +418,26 @@ func TestCORS(t *testing.T) {
 		t.Error("IsPreflight is wrong")
 	}
 }
+
+// BenchmarkMapping is the CPU cost a function URL adds to an invocation:
+// building the event of a typical request and mapping a typical answer.
+func BenchmarkMapping(b *testing.B) {
+	r := &Request{
+		URLID: "abcdefghijklmnopqrstuvwxyz012345", Domain: "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.localhost",
+		AccountID: "anonymous", RequestID: "5f6a0000-0000-4000-8000-000000000000", Method: "POST", RawPath: "/bench",
+		RawQuery: "a=1&b=2", Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", Host: "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.localhost:9001",
+		Header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Go-http-client/1.1"}, "Accept-Encoding": {"gzip"},
+			"X-Forwarded-For": {"127.0.0.1"}, "X-Forwarded-Proto": {"http"}, "X-Forwarded-Port": {"9001"}, "X-Amzn-Trace-Id": {"Root=1-5f6a0000-000000000000000000000000"}},
+		Body: bytes.Repeat([]byte("a"), 100), Time: time.Now(),
+	}
+	answer := []byte(`{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"ok"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Event(r); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ParseResponse(answer); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
