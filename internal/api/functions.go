@@ -18,6 +18,7 @@ func createFunction(s *Server, w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	s.prepareCode(r.Context(), out.CodeSha256)
+	s.prepareLayers(r.Context(), c.Account, out)
 	return writeJSON(w, http.StatusCreated, out)
 }
 
@@ -84,6 +85,7 @@ func updateFunctionConfiguration(s *Server, w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
+	s.prepareLayers(r.Context(), c.Account, out)
 	return writeJSON(w, http.StatusOK, out)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/lambdad/lambdad/internal/registry"
@@ -142,4 +143,21 @@ func getLayerVersionPolicy(s *Server, w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// prepareLayers builds the /opt directory of a function version that was
+// just configured with layers, before the answer (as prepareCode does for
+// its code), so that its first environment starts without that cost. A
+// failure is left for that environment to report.
+func (s *Server) prepareLayers(ctx context.Context, account string, out *registry.FunctionConfiguration) {
+	if s.sched == nil || len(out.Layers) == 0 {
+		return
+	}
+	v, err := s.reg.Resolve(account, out.FunctionName, out.Version)
+	if err != nil {
+		return // changed meanwhile: its next configuration prepares itself
+	}
+	if err := s.sched.PrepareLayers(ctx, layerDigests(v.Layers)); err != nil {
+		s.log.Warn("prepare layers", "function", out.FunctionName, "err", err)
+	}
 }
