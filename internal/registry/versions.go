@@ -229,6 +229,8 @@ var errNothingToDo = errors.New("nothing to change")
 // alias that is being deleted.
 func (fn *Function) dropQualifier(q string) {
 	fn.dropURL(q)
+	fn.dropPolicy(q)
+	fn.dropProvisioned(q)
 	if _, ok := fn.EventInvoke[q]; ok {
 		m := maps.Clone(fn.EventInvoke)
 		delete(m, q)
