@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"sync"
+	"time"
 
 	"github.com/lambdad/lambdad/internal/registry"
 	"github.com/lambdad/lambdad/internal/scheduler"
@@ -56,6 +57,10 @@ func (c *schedFunctions) forget(account, name string) {
 	}
 }
 
+// schedulerFunction is v as the scheduler runs it. Its Revision is v's
+// LastModified, which every change of code or configuration renews; a
+// change of permissions renews RevisionId but leaves the warm environments
+// in use.
 func schedulerFunction(v *registry.Version) *scheduler.Function {
 	fn := v.Function
 	reserved := -1
@@ -67,7 +72,7 @@ func schedulerFunction(v *registry.Version) *scheduler.Function {
 		Name:        fn.Name,
 		Version:     v.Version,
 		ARN:         fn.ARN,
-		Revision:    v.RevisionID,
+		Revision:    v.LastModified.Format(time.RFC3339Nano),
 		Runtime:     v.Runtime,
 		Handler:     v.Handler,
 		Code:        v.CodeDigest,
