@@ -226,7 +226,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return runErr
 }
 
-// retireChanged stops the environments a change of a function made stale:
+// retireChanged stops the environments a change of a function made stale
+// (see schedulerFunction for what a stale one is):
 // all of a deleted function, $LATEST's when it changed, and those of
 // deleted versions. Published versions never change.
 func retireChanged(sched *scheduler.Scheduler, c registry.Change) {
@@ -235,7 +236,9 @@ func retireChanged(sched *scheduler.Scheduler, c registry.Change) {
 	case c.New == nil:
 		sched.Retire(c.Account, c.Name)
 	default:
-		if c.New.Latest.RevisionID != c.Old.Latest.RevisionID {
+		// LastModified, not RevisionId: a permission change renews
+		// RevisionId but not what runs.
+		if !c.New.Latest.LastModified.Equal(c.Old.Latest.LastModified) {
 			sched.RetireVersion(c.Account, c.Name, registry.Latest)
 		}
 		for n := range c.Old.Versions {
