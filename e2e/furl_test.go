@@ -36,6 +36,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -47,6 +48,9 @@ func handler(ctx context.Context, req events.LambdaFunctionURLRequest) (any, err
 		return "hello", nil
 	case "/fail":
 		return nil, errors.New("handler failed")
+	case "/sleep":
+		time.Sleep(3 * time.Second)
+		return "late", nil
 	case "/binary":
 		b := make([]byte, 256)
 		for i := range b {
@@ -400,6 +404,56 @@ func TestFunctionURLBuffered(t *testing.T) {
 			t.Errorf("event %+v", ev)
 		}
 	})
+	t.Run("timeout", func(t *testing.T) {
+		deploy(t, c, "slow", lambdadtest.GoZip(t, urlFunction), func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(1) })
+		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("slow"), AuthType: types.FunctionUrlAuthTypeNone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowPublic(t, c, "slow")
+		resp, body := fetch(t, client, newRequest(t, "GET", aws.ToString(out.FunctionUrl)+"sleep", nil))
+		if resp.StatusCode != 502 || string(body) != "Internal Server Error" {
+			t.Errorf("%d %q", resp.StatusCode, body)
+		}
+	})
+	t.Run("alias", func(t *testing.T) {
+		if _, err := c.PublishVersion(ctx(t), &lambda.PublishVersionInput{FunctionName: aws.String("web")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateAlias(ctx(t), &lambda.CreateAliasInput{FunctionName: aws.String("web"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("web"), Qualifier: aws.String("live"), AuthType: types.FunctionUrlAuthTypeNone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(out.FunctionArn) != "arn:aws:lambda:us-east-1:"+lambdadtest.AccountID+":function:web:live" || aws.ToString(out.FunctionUrl) == base {
+			t.Errorf("alias URL %+v", out)
+		}
+		// The alias has a policy of its own.
+		aliasURL := aws.ToString(out.FunctionUrl) + "plain"
+		if resp, body := fetch(t, client, newRequest(t, "GET", aliasURL, nil)); resp.StatusCode != 403 {
+			t.Fatalf("alias without permission: %d %s", resp.StatusCode, body)
+		}
+		if _, err := c.AddPermission(ctx(t), &lambda.AddPermissionInput{
+			FunctionName: aws.String("web"), Qualifier: aws.String("live"), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
+			Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if resp, body := fetch(t, client, newRequest(t, "GET", aliasURL, nil)); resp.StatusCode != 200 || string(body) != "hello" {
+			t.Fatalf("alias: %d %s", resp.StatusCode, body)
+		}
+		// Deleting the alias deletes its URL.
+		if _, err := c.DeleteAlias(ctx(t), &lambda.DeleteAliasInput{FunctionName: aws.String("web"), Name: aws.String("live")}); err != nil {
+			t.Fatal(err)
+		}
+		if resp, body := fetch(t, client, newRequest(t, "GET", aliasURL, nil)); resp.StatusCode != 403 || string(body) != `{"Message":null}` {
+			t.Errorf("deleted alias: %d %s", resp.StatusCode, body)
+		}
+		_, err = c.GetFunctionUrlConfig(ctx(t), &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String("web"), Qualifier: aws.String("live")})
+		wantAPIError(t, err, "ResourceNotFoundException", "The resource you requested does not exist.")
+	})
 	t.Run("throttled", func(t *testing.T) {
 		if _, err := c.PutFunctionConcurrency(ctx(t), &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("web"), ReservedConcurrentExecutions: aws.Int32(0)}); err != nil {
 			t.Fatal(err)
@@ -463,6 +517,80 @@ func TestFunctionURLStream(t *testing.T) {
 		body, err := io.ReadAll(resp.Body)
 		if resp.StatusCode != 201 || string(body) != "chunk-0\n" || err == nil {
 			t.Fatalf("%d %q %v: want the first chunk and a broken body", resp.StatusCode, body, err)
+		}
+	})
+}
+
+// nodeURL is a Node.js function behind a RESPONSE_STREAM URL: the Node
+// runtime client writes the prelude lazily, before the first body write.
+const nodeURL = `exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream = awslambda.HttpResponseStream.from(responseStream, {
+    statusCode: 202, headers: { 'content-type': 'text/plain', 'x-path': event.rawPath }, cookies: ['n=1'] });
+  responseStream.write('first ');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  responseStream.end('second');
+});
+`
+
+// pythonURL is a Python function behind a BUFFERED URL.
+const pythonURL = `import base64
+
+def handler(event, context):
+    if event["rawPath"] == "/plain":
+        return "text"
+    return {"statusCode": 203, "headers": {"x-query": event.get("rawQueryString", "")},
+            "cookies": ["p=1"], "body": base64.b64encode(b"\x00py").decode(), "isBase64Encoded": True}
+`
+
+// TestFunctionURLManaged puts functions of lambdad's own Node.js and Python
+// runtime clients behind URLs.
+func TestFunctionURLManaged(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{})
+	c := d.Client()
+	client := urlClient(d)
+	create := func(name string, mode types.InvokeMode) string {
+		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String(name), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowPublic(t, c, name)
+		return aws.ToString(out.FunctionUrl)
+	}
+	t.Run("node stream", func(t *testing.T) {
+		needInterpreter(t, "node", "nodejs")
+		deployManaged(t, c, "node-url", types.RuntimeNodejs22x, "index.handler", textFiles(t, map[string]string{"index.js": nodeURL}), 5)
+		url := create("node-url", types.InvokeModeResponseStream)
+		resp, err := client.Do(newRequest(t, "GET", url+"n", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		first := make([]byte, len("first "))
+		if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "first " {
+			t.Fatalf("first write: %q %v", first, err)
+		}
+		firstAt := time.Now()
+		rest, err := io.ReadAll(resp.Body)
+		if err != nil || string(rest) != "second" || time.Since(firstAt) < 200*time.Millisecond {
+			t.Errorf("rest %q %v after %v", rest, err, time.Since(firstAt))
+		}
+		if resp.StatusCode != 202 || resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("X-Path") != "/n" ||
+			!slices.Equal(resp.Header.Values("Set-Cookie"), []string{"n=1"}) {
+			t.Errorf("%d %v", resp.StatusCode, resp.Header)
+		}
+	})
+	t.Run("python", func(t *testing.T) {
+		needInterpreter(t, "python3")
+		deployManaged(t, c, "py-url", types.RuntimePython312, "index.handler", textFiles(t, map[string]string{"index.py": pythonURL}), 5)
+		url := create("py-url", "")
+		resp, body := fetch(t, client, newRequest(t, "GET", url+"x?a=b", nil))
+		if resp.StatusCode != 203 || string(body) != "\x00py" || resp.Header.Get("X-Query") != "a=b" ||
+			!slices.Equal(resp.Header.Values("Set-Cookie"), []string{"p=1"}) || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%d %q %v", resp.StatusCode, body, resp.Header)
+		}
+		resp, body = fetch(t, client, newRequest(t, "GET", url+"plain", nil))
+		if resp.StatusCode != 200 || string(body) != "text" {
+			t.Errorf("plain: %d %q", resp.StatusCode, body)
 		}
 	})
 }

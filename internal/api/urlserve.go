@@ -212,7 +212,11 @@ func (s *Server) serveFunctionURL(w http.ResponseWriter, r *http.Request, a urlA
 	if cors != nil {
 		cors.Apply(r.Header, h)
 	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+		resp.Body = nil // a body is not allowed with these
+	} else {
+		h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	}
 	w.WriteHeader(resp.StatusCode)
 	if _, err := w.Write(resp.Body); err != nil {
 		s.log.Debug("write function URL response", "request_id", requestID, "err", err)
