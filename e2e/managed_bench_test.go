@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +65,8 @@ func BenchmarkManagedInvokeWarm(b *testing.B) {
 
 // BenchmarkManagedColdStart measures the first invoke of a new function
 // (environment start, interpreter start, client init, the invoke) per
-// runtime and isolation mode.
+// runtime and isolation mode, then (bare=) the interpreters alone, started
+// as lambdad starts them: what no runtime client can cut.
 func BenchmarkManagedColdStart(b *testing.B) {
 	for _, mode := range []string{"auto", "off"} {
 		d := lambdadtest.Start(b, lambdadtest.Options{Args: []string{"--isolation", mode}})
@@ -101,5 +103,48 @@ func BenchmarkManagedColdStart(b *testing.B) {
 			})
 		}
 		d.Stop()
+	}
+	benchBareInterpreters(b)
+}
+
+// benchBareInterpreters measures `python3 -c pass` and `node -e 0`: the
+// executable a PATH shim (pyenv) runs, found as lambdad finds it, in the
+// environment a runtime gets (no HOME, a plain PATH; in particular no
+// NODE_EXTRA_CA_CERTS or NODE_OPTIONS from the caller's).
+func benchBareInterpreters(b *testing.B) {
+	for _, in := range []struct {
+		name, command string
+		args, real    []string // a trivial program; one that prints the executable
+	}{
+		{"python", "python3", []string{"-c", "pass"}, []string{"-c", "import sys; print(sys.executable)"}},
+		{"node", "node", []string{"-e", "0"}, []string{"-p", "process.execPath"}},
+	} {
+		b.Run("bare="+in.name, func(b *testing.B) {
+			env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "TZ=:UTC"}
+			path, err := exec.LookPath(in.command)
+			if err != nil {
+				b.Skipf("no %s on PATH", in.command)
+			}
+			probe := exec.Command(path, in.real...)
+			probe.Env = env
+			out, err := probe.Output()
+			if err != nil {
+				b.Fatalf("%s %q: %v", path, in.real, err)
+			}
+			path = strings.TrimSpace(string(out))
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				cmd := exec.Command(path, in.args...)
+				cmd.Env = env
+				start := time.Now()
+				if err := cmd.Run(); err != nil {
+					b.Fatalf("%s: %v", cmd, err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			reportPercentiles(b, lat)
+		})
 	}
 }

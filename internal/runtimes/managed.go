@@ -19,7 +19,7 @@ import (
 // The runtime interface clients lambdad ships, written to Config.Dir at
 // start-up and seen by every managed-runtime environment at /var/runtime.
 //
-//go:embed python/bootstrap.py node/index.mjs
+//go:embed python/bootstrap.py python/_lambdad_runtime.py node/index.cjs
 var clients embed.FS
 
 // RuntimeDir is where a managed runtime's environment finds the runtime
@@ -30,12 +30,38 @@ const RuntimeDir = "/var/runtime"
 type language struct {
 	client string   // path of the client under RuntimeDir
 	args   []string // interpreter arguments before the client
+	// probe is the interpreter's arguments (a program) that check it runs,
+	// once per candidate, with the host's runtime directory as the last
+	// argument: it prints the path of the executable that really runs (not
+	// a shim's) and prepares what the client can prepare ahead, writing to
+	// that directory. Its failures to prepare are not failures to run.
+	probe []string
 }
 
 var (
-	python = language{client: "python/bootstrap.py"}
-	node   = language{client: "node/index.mjs"}
+	python = language{
+		client: "python/bootstrap.py",
+		// -s: no user site directory (there is no home directory to
+		// have one, as on AWS), which spares a password database lookup.
+		args:  []string{"-s"},
+		probe: []string{"-s", "-c", pythonProbe},
+	}
+	node = language{client: "node/index.cjs", probe: []string{"-e", nodeProbe}}
 )
+
+// pythonProbe compiles the client to the bytecode cache next to it
+// (__pycache__/_lambdad_runtime.cpython-3XY.pyc), which isolated runtimes
+// cannot write themselves, so that no cold start compiles it.
+const pythonProbe = `import sys
+print(sys.executable)
+try:
+    import py_compile
+    py_compile.compile(sys.argv[1] + "/python/_lambdad_runtime.py", doraise=True)
+except Exception as e:
+    print("lambdad probe: compile the runtime client:", e, file=sys.stderr)
+`
+
+const nodeProbe = `process.stdout.write(process.execPath + "\n")`
 
 // managed is one AWS runtime identifier lambdad runs with a host
 // interpreter.
@@ -106,19 +132,32 @@ type Config struct {
 // Set knows the interpreters of one host. It is safe for concurrent use.
 type Set struct {
 	dir      string
+	others   bool // Config.OthersMustExecute
 	runtimes map[string]*interpreter
+
+	probeMu sync.Mutex
+	probed  map[string]probeResult // by candidate path
 }
 
 // interpreter is the interpreter of one managed runtime, chosen at its first
 // use from the candidates found at start-up: the first that runs.
 type interpreter struct {
+	lang       *language
 	candidates []string
 	names      []string // what was looked for, for the error message
 	runtime    string
+	override   bool // candidates[0] was configured: run it as it is
 
 	once    sync.Once
 	path    string // the chosen interpreter, "" when none runs
 	missing string // why there is none
+}
+
+// probeResult is what running a language's probe with one candidate
+// found.
+type probeResult struct {
+	ok   bool
+	real string // the executable that runs, when the probe said so
 }
 
 // New writes the embedded clients to cfg.Dir and finds the candidate
@@ -127,7 +166,7 @@ type interpreter struct {
 // what was looked for. An override that is not an executable file is an
 // error.
 func New(cfg Config, log *slog.Logger) (*Set, error) {
-	s := &Set{dir: cfg.Dir, runtimes: make(map[string]*interpreter)}
+	s := &Set{dir: cfg.Dir, others: cfg.OthersMustExecute, runtimes: make(map[string]*interpreter), probed: make(map[string]probeResult)}
 	if err := writeClients(cfg.Dir); err != nil {
 		return nil, err
 	}
@@ -146,11 +185,11 @@ func New(cfg Config, log *slog.Logger) (*Set, error) {
 		if m.lang == &python {
 			family = "python"
 		}
-		in := &interpreter{runtime: id, names: m.names}
+		in := &interpreter{lang: m.lang, runtime: id, names: m.names}
 		if p, ok := cfg.Interpreters[id]; ok {
-			in.candidates = []string{p}
+			in.candidates, in.override = []string{p}, true
 		} else if p, ok := cfg.Interpreters[family]; ok {
-			in.candidates = []string{p}
+			in.candidates, in.override = []string{p}, true
 		} else {
 			in.candidates = lookInterpreters(m.names, cfg.Path, cfg.OthersMustExecute)
 		}
@@ -164,14 +203,15 @@ func New(cfg Config, log *slog.Logger) (*Set, error) {
 }
 
 // Interpreter returns the interpreter of a managed runtime, choosing it if
-// this is its first use (which runs each candidate with --version, at most
-// probeTimeout each), or "" when it has none or is not managed.
+// this is its first use (which runs the language's probe with each
+// candidate, at most probeTimeout each), or "" when it has none or is not
+// managed.
 func (s *Set) Interpreter(runtime string) string {
 	in := s.runtimes[runtime]
 	if in == nil {
 		return ""
 	}
-	in.choose()
+	s.choose(in)
 	return in.path
 }
 
@@ -179,20 +219,23 @@ func (s *Set) Interpreter(runtime string) string {
 const probeTimeout = 5 * time.Second
 
 // choose picks the first candidate that runs: a PATH entry can be a shim
-// (pyenv) that fails for a version it does not provide.
-func (in *interpreter) choose() {
+// (pyenv) that fails for a version it does not provide. A candidate found
+// on PATH is replaced by the executable it runs, so that a shim (pyenv,
+// asdf: a shell script that starts more processes to pick a version) is
+// paid for once rather than at every cold start; a configured one is run
+// as it is.
+func (s *Set) choose(in *interpreter) {
 	in.once.Do(func() {
 		for _, p := range in.candidates {
-			ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-			cmd := exec.CommandContext(ctx, p, "--version")
-			// The environment a runtime gets: no HOME, a plain PATH.
-			cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
-			err := cmd.Run()
-			cancel()
-			if err == nil {
-				in.path = p
-				return
+			r := s.probe(in.lang, p)
+			if !r.ok {
+				continue
 			}
+			in.path = p
+			if r.real != "" && !in.override {
+				in.path = r.real
+			}
+			return
 		}
 		tried := ""
 		if len(in.candidates) > 0 {
@@ -200,6 +243,53 @@ func (in *interpreter) choose() {
 		}
 		in.missing = fmt.Sprintf("Runtime %s has no interpreter on this host: no working %s on PATH%s; set one with --runtime-interpreter %s=/path/to/%s",
 			in.runtime, strings.Join(in.names, " or "), tried, in.runtime, in.names[len(in.names)-1])
+	})
+}
+
+// probe runs lang's probe with interpreter p, once per path for the Set's
+// lifetime: the runtimes of one language share their candidates.
+func (s *Set) probe(lang *language, p string) probeResult {
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	if r, ok := s.probed[p]; ok {
+		return r
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p, append(slices.Clone(lang.probe), s.dir)...)
+	// The environment a runtime gets: no HOME, a plain PATH.
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
+	out, err := cmd.Output()
+	var r probeResult
+	if err == nil {
+		r.ok = true
+		real, _, _ := strings.Cut(string(out), "\n")
+		real = strings.TrimSpace(real)
+		if filepath.IsAbs(real) && isExecutable(real) && (!s.others || othersCanExecute(real)) {
+			r.real = real
+		}
+		// What the probe wrote must be readable by every environment's
+		// uid, whatever lambdad's umask.
+		openUp(s.dir)
+	}
+	s.probed[p] = r
+	return r
+}
+
+// openUp makes everything under dir readable (and directories searchable)
+// by everyone. Errors are ignored: a cache the runtime cannot read is only
+// slower.
+func openUp(dir string) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			os.Chmod(p, 0o755)
+		} else if d.Type().IsRegular() {
+			os.Chmod(p, 0o644)
+		}
+		return nil
 	})
 }
 
@@ -286,7 +376,7 @@ func (s *Set) Resolve(runtime, handler, codeDir, optDir string) (Launch, error) 
 		return Resolve(runtime, handler, codeDir, optDir)
 	}
 	in := s.runtimes[runtime]
-	in.choose()
+	s.choose(in)
 	if in.path == "" {
 		return Launch{}, &Error{Type: "Runtime.InvalidEntrypoint", Message: in.missing}
 	}

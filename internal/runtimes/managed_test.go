@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -136,6 +137,79 @@ func TestInterpreterDiscovery(t *testing.T) {
 	}
 }
 
+// TestInterpreterShims checks that a candidate found on PATH is replaced by
+// the executable it runs (what the probe prints), and a configured one is
+// not.
+func TestInterpreterShims(t *testing.T) {
+	root := t.TempDir()
+	real := fakeBin(t, filepath.Join(root, "versions"), "python3.11", 0, 0o755)
+	shims := filepath.Join(root, "shims")
+	shim := filepath.Join(shims, "python3")
+	if err := os.MkdirAll(shims, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shim, []byte("#!/bin/sh\necho "+real+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A probe that prints something other than an executable's path.
+	odd := filepath.Join(root, "odd", "node")
+	if err := os.MkdirAll(filepath.Dir(odd), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(odd, []byte("#!/bin/sh\necho v20.0.0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := shims + string(os.PathListSeparator) + filepath.Dir(odd)
+
+	s, err := New(Config{Dir: filepath.Join(root, "runtime"), Path: path}, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Interpreter("python3.12"); got != real {
+		t.Errorf("found on PATH: Interpreter = %q, want the shim's target %q", got, real)
+	}
+	if got := s.Interpreter("python3.9"); got != real {
+		t.Errorf("second runtime of the same shim: Interpreter = %q, want %q", got, real)
+	}
+	if got := s.Interpreter("nodejs22.x"); got != odd {
+		t.Errorf("probe printing no path: Interpreter = %q, want the candidate %q", got, odd)
+	}
+
+	s, err = New(Config{Dir: filepath.Join(root, "runtime"), Path: path, Interpreters: map[string]string{"python": shim}}, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Interpreter("python3.12"); got != shim {
+		t.Errorf("configured: Interpreter = %q, want it as configured %q", got, shim)
+	}
+}
+
+// TestPythonBytecode checks, with a real Python, that the first use of an
+// interpreter compiles the client to a bytecode cache every uid can read.
+func TestPythonBytecode(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	dir := filepath.Join(t.TempDir(), "runtime")
+	s, err := New(Config{Dir: dir, Path: filepath.Dir(py)}, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Interpreter("python3.12") == "" {
+		t.Fatal("no interpreter chosen")
+	}
+	cached, _ := filepath.Glob(filepath.Join(dir, "python", "__pycache__", "_lambdad_runtime.*.pyc"))
+	if len(cached) != 1 {
+		t.Fatalf("bytecode cache = %q, want one file", cached)
+	}
+	for _, p := range []string{filepath.Dir(cached[0]), cached[0]} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm()&0o005 == 0 {
+			t.Errorf("%s is not readable by others: %v %v", p, fi.Mode(), err)
+		}
+	}
+}
+
 func allSearchable(dir string) bool {
 	for ; ; dir = filepath.Dir(dir) {
 		fi, err := os.Stat(dir)
@@ -161,19 +235,19 @@ func TestResolveManaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(l.Command, []string{py, "/var/runtime/python/bootstrap.py"}) || l.ExecutionEnv != "AWS_Lambda_python3.12" || l.RuntimeDir != dir {
+	if !slices.Equal(l.Command, []string{py, "-s", "/var/runtime/python/bootstrap.py"}) || l.ExecutionEnv != "AWS_Lambda_python3.12" || l.RuntimeDir != dir {
 		t.Errorf("python launch = %+v", l)
 	}
 	l, err = s.Resolve("nodejs22.x", "index.handler", t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(l.Command, []string{node, "/var/runtime/node/index.mjs"}) || l.ExecutionEnv != "AWS_Lambda_nodejs22.x" ||
+	if !slices.Equal(l.Command, []string{node, "/var/runtime/node/index.cjs"}) || l.ExecutionEnv != "AWS_Lambda_nodejs22.x" ||
 		!slices.Contains(l.Env, "NODE_PATH=/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task") {
 		t.Errorf("node launch = %+v", l)
 	}
 	// The clients are on disk, readable by everyone.
-	for _, f := range []string{"python/bootstrap.py", "node/index.mjs"} {
+	for _, f := range []string{"python/bootstrap.py", "python/_lambdad_runtime.py", "node/index.cjs"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || fi.Mode().Perm() != 0o644 || fi.Size() == 0 {
 			t.Errorf("client %s: %v %v", f, fi, err)
@@ -209,7 +283,7 @@ func TestNewRejectsBadOverrides(t *testing.T) {
 		"unknown runtime": {"ruby3.3": exe},
 		"relative path":   {"python": "python3"},
 		"missing file":    {"python3.12": filepath.Join(root, "nope")},
-		"not executable":  {"nodejs": filepath.Join(root, "runtime", "node", "index.mjs")},
+		"not executable":  {"nodejs": filepath.Join(root, "runtime", "node", "index.cjs")},
 	} {
 		if _, err := New(Config{Dir: filepath.Join(root, "runtime"), Interpreters: m}, discard); err == nil {
 			t.Errorf("%s: New(%v) succeeded", name, m)

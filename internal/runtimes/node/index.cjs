@@ -1,6 +1,6 @@
 // lambdad's runtime interface client for Node.js.
 //
-// lambdad runs it as `node /var/runtime/node/index.mjs` in every environment
+// lambdad runs it as `node /var/runtime/node/index.cjs` in every environment
 // of a nodejs*.x function. It speaks the Lambda Runtime API 2018-06-01 at
 // $AWS_LAMBDA_RUNTIME_API over a keep-alive connection: it loads the handler
 // named by $_HANDLER once (Init), then loops on GET /invocation/next and
@@ -20,42 +20,190 @@
 // - response streaming with awslambda.streamifyResponse and
 //   awslambda.HttpResponseStream.from.
 //
-// It uses only Node's standard library.
+// It uses only Node's standard library. It is a CommonJS script, not an ES
+// module, and loads handlers with require() where Node can (ES modules
+// too, from Node 20.19 and 22.12): an ES module entry point or import()
+// starts Node's ESM loader, which costs a cold start several milliseconds.
 
-import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
-import util from 'node:util';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+'use strict';
+
+const net = require('node:net');
+const fs = require('node:fs');
+const path = require('node:path');
+const util = require('node:util');
 
 const RUNTIME_PATH = '/2018-06-01/runtime';
 const [HOST, PORT] = splitAddress(process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function splitAddress(a) {
   const i = a.lastIndexOf(':');
-  return [a.slice(0, i), Number(a.slice(i + 1))];
+  return [a.slice(0, i).replace(/^\[(.*)\]$/, '$1'), Number(a.slice(i + 1))];
 }
 
-// request sends one request to the Runtime API and resolves with
-// {status, headers, body (Buffer)}.
-function request(method, p, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port: PORT, method, path: RUNTIME_PATH + p, agent, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
+// MAX_HEAD bounds the status line and headers of one response.
+const MAX_HEAD = 64 * 1024;
+
+// Connection is one keep-alive HTTP/1.1 connection to the Runtime API,
+// spoken by hand rather than with node:http, whose loading and first
+// request cost every cold start several milliseconds; the Runtime API is a
+// small, known server. Requests run one at a time, in order. The socket
+// holds the event loop open only while a request is in flight, as an idle
+// keep-alive socket of an http.Agent does not: an empty event loop is how
+// the client knows a callback handler's work is done.
+class Connection {
+  constructor(host, port) {
+    this.host = host;
+    this.port = port;
+    this.hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.socket = null;
+    this.buf = Buffer.alloc(0); // received, not yet parsed
+    this.exchange = null; // the request in flight
+    this.queue = Promise.resolve();
+  }
+
+  // request sends one request and resolves with {status, headers (names in
+  // lower case), body (a Buffer)}. A reused connection that turns out to be
+  // closed before any answer is re-opened once.
+  request(method, p, body, headers) {
+    const run = () => this.send(method, p, body, headers, true);
+    const res = this.queue.then(run);
+    this.queue = res.then(noop, noop);
+    return res;
+  }
+
+  send(method, p, body, headers, retry) {
+    const reused = this.socket !== null;
+    if (!reused) this.connect();
+    const len = body ? body.length : 0;
+    let head = `${method} ${RUNTIME_PATH}${p} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Length: ${len}\r\n`;
+    for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
+    head += '\r\n';
+    const sent = new Promise((resolve, reject) => {
+      this.exchange = { resolve, reject, answered: false, status: 0, headers: null, length: -1, chunks: null, size: -1 };
+      this.socket.ref();
+      this.socket.write(len ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1'));
     });
-    req.on('error', reject);
-    req.end(body);
-  });
+    return sent.catch((e) => {
+      if (retry && reused && e.unanswered) return this.send(method, p, body, headers, false);
+      throw e;
+    });
+  }
+
+  connect() {
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    socket.on('data', (d) => this.received(socket, d));
+    socket.on('error', (e) => this.closed(socket, e));
+    socket.on('close', () => this.closed(socket, null));
+    this.socket = socket;
+    this.buf = Buffer.alloc(0);
+  }
+
+  // closed forgets socket and fails the request in flight on it.
+  closed(socket, err) {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    socket.destroy();
+    const x = this.exchange;
+    if (!x) return;
+    this.exchange = null;
+    const e = err || new Error('runtime api: connection closed');
+    e.unanswered = !x.answered;
+    x.reject(e);
+  }
+
+  received(socket, data) {
+    if (this.socket !== socket) return;
+    this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
+    const x = this.exchange;
+    if (!x) return; // nothing asked: kept until a request is in flight
+    x.answered = true;
+    try {
+      if (!this.parse(x)) return;
+    } catch (e) {
+      this.closed(socket, e);
+      return;
+    }
+    this.exchange = null;
+    const close = (x.headers.connection || '').toLowerCase() === 'close';
+    if (close) {
+      this.socket = null;
+      socket.destroy();
+    } else {
+      socket.unref();
+    }
+    x.resolve({ status: x.status, headers: x.headers, body: x.body });
+  }
+
+  // parse consumes what it can of the response of x from buf and says
+  // whether the response is complete.
+  parse(x) {
+    if (x.headers === null) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (this.buf.length > MAX_HEAD) throw new Error('runtime api: response head too long');
+        return false;
+      }
+      const lines = this.buf.toString('latin1', 0, end).split('\r\n');
+      this.buf = this.buf.subarray(end + 4);
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+      if (!m) throw new Error(`runtime api: bad status line ${JSON.stringify(lines[0])}`);
+      x.status = Number(m[1]);
+      x.headers = {};
+      for (let i = 1; i < lines.length; i++) {
+        const c = lines[i].indexOf(':');
+        if (c > 0) x.headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+      }
+      if ((x.headers['transfer-encoding'] || '').toLowerCase().includes('chunked')) {
+        x.chunks = [];
+      } else {
+        x.length = Number(x.headers['content-length'] || 0);
+        if (!Number.isSafeInteger(x.length) || x.length < 0) throw new Error('runtime api: bad Content-Length');
+      }
+    }
+    if (x.chunks === null) {
+      if (this.buf.length < x.length) return false;
+      x.body = this.buf.subarray(0, x.length);
+      this.buf = this.buf.subarray(x.length);
+      return true;
+    }
+    for (;;) {
+      if (x.size < 0) {
+        // A chunk-size line, or the trailer section after the last chunk.
+        const e = this.buf.indexOf('\r\n');
+        if (e < 0) return false;
+        const line = this.buf.toString('latin1', 0, e);
+        this.buf = this.buf.subarray(e + 2);
+        if (x.size === -2) {
+          if (line === '') {
+            x.body = Buffer.concat(x.chunks);
+            return true;
+          }
+          continue; // a trailer field
+        }
+        const size = parseInt(line.split(';')[0].trim(), 16);
+        if (!(size >= 0)) throw new Error('runtime api: bad chunk size');
+        x.size = size === 0 ? -2 : size;
+        continue;
+      }
+      if (this.buf.length < x.size + 2) return false;
+      x.chunks.push(this.buf.subarray(0, x.size));
+      this.buf = this.buf.subarray(x.size + 2);
+      x.size = -1;
+    }
+  }
+}
+
+function noop() {}
+
+const runtimeAPI = new Connection(HOST, PORT);
+
+function request(method, p, body, headers) {
+  return runtimeAPI.request(method, p, body, headers);
 }
 
 function post(p, body, errorType) {
   const buf = Buffer.from(body, 'utf8');
-  const headers = { 'Content-Type': 'application/json', 'Content-Length': buf.length };
+  const headers = { 'Content-Type': 'application/json' };
   if (errorType) headers['Lambda-Runtime-Function-Error-Type'] = errorType;
   return request('POST', p, buf, headers);
 }
@@ -127,14 +275,32 @@ function isModulePackage(dir, root) {
   }
 }
 
+// requireESM says whether require() loads ES modules (Node 20.19, 22.12
+// and later, unless --no-experimental-require-module).
+const requireESM = process.features.require_module === true;
+
+// importFile loads an ES module: with require() when Node can (the same
+// module instance import() would give, without starting the ESM loader),
+// with import() otherwise and for a module that uses top-level await, which
+// require() refuses before running any of it.
+async function importFile(file) {
+  if (requireESM) {
+    try {
+      return require(file);
+    } catch (e) {
+      if (!e || (e.code !== 'ERR_REQUIRE_ASYNC_MODULE' && e.code !== 'ERR_REQUIRE_ESM')) throw e;
+    }
+  }
+  return await import(require('node:url').pathToFileURL(file).href);
+}
+
 async function loadModule(root, name) {
   const base = path.resolve(root, name);
-  const require = createRequire(import.meta.url);
   for (const ext of ['.js', '.mjs', '.cjs']) {
     const file = base + ext;
     if (!fs.existsSync(file)) continue;
     if (ext === '.mjs' || (ext === '.js' && isModulePackage(path.dirname(file), root))) {
-      return await import(pathToFileURL(file).href);
+      return await importFile(file);
     }
     return require(file);
   }
@@ -204,12 +370,19 @@ globalThis.awslambda = {
   },
 };
 
+// streamAgent carries streamed responses, on a connection of their own: a
+// streamed body is a Writable the handler writes to, which node:http
+// provides (loaded by the first streamed invocation only).
+let streamAgent = null;
+
 // invokeStreaming runs a streamified handler; it resolves once the runtime
 // API has answered the streamed POST.
 function invokeStreaming(handler, requestId, event, ctx) {
+  const http = require('node:http');
+  if (streamAgent === null) streamAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   return new Promise((done) => {
     const req = http.request({
-      host: HOST, port: PORT, method: 'POST', agent,
+      host: HOST, port: PORT, method: 'POST', agent: streamAgent,
       path: `${RUNTIME_PATH}/invocation/${requestId}/response`,
       headers: {
         'Lambda-Runtime-Function-Response-Mode': 'streaming',
