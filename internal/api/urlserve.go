@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -134,6 +135,9 @@ func (s *Server) serveFunctionURL(w http.ResponseWriter, r *http.Request, a urlA
 	switch cfg.AuthType {
 	case registry.AuthIAM:
 		res, err := s.verifier.Verify(r, body, now)
+		if err == nil && res.Region != s.cfg.Region {
+			err = fmt.Errorf("signed for region %s", res.Region)
+		}
 		if err != nil {
 			s.log.Debug("function URL signature refused", "url_id", a.id, "err", err)
 			writeURLDenied(w, &forbidden)
