@@ -2,10 +2,11 @@ package furl
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,6 +54,10 @@ type event struct {
 	RequestContext        requestContext    `json:"requestContext"`
 	Body                  *string           `json:"body,omitempty"`
 	IsBase64Encoded       bool              `json:"isBase64Encoded"`
+
+	// body is the body as the event carries it (text, or base64); Body is
+	// left nil: appendJSON writes body without copying it to a string.
+	body []byte
 }
 
 type requestContext struct {
@@ -86,7 +91,17 @@ const timeLayout = "02/Jan/2006:15:04:05 -0700"
 
 // Event returns the payload format 2.0 event of r, as JSON.
 func Event(r *Request) ([]byte, error) {
-	ev := event{
+	ev := buildEvent(r)
+	size := 512 + len(r.RawPath)*2 + len(r.RawQuery)*2 + len(ev.body)
+	for _, v := range ev.Headers {
+		size += len(v) + 32
+	}
+	return ev.appendJSON(make([]byte, 0, size)), nil
+}
+
+// buildEvent assembles the event of r.
+func buildEvent(r *Request) *event {
+	ev := &event{
 		Version:        "2.0",
 		RouteKey:       "$default",
 		RawPath:        r.RawPath,
@@ -134,16 +149,178 @@ func Event(r *Request) ([]byte, error) {
 		ev.QueryStringParameters = queryParameters(r.RawQuery)
 	}
 	if len(r.Body) > 0 {
-		var body string
 		if isText(r.Header.Get("Content-Type"), r.Body) {
-			body = string(r.Body)
+			ev.body = r.Body
 		} else {
-			body = base64.StdEncoding.EncodeToString(r.Body)
+			ev.body = base64.StdEncoding.AppendEncode(nil, r.Body)
 			ev.IsBase64Encoded = true
 		}
-		ev.Body = &body
 	}
-	return json.Marshal(&ev)
+	return ev
+}
+
+// appendJSON appends ev as JSON, members in AWS's order; what
+// encoding/json would write, without reflection.
+func (ev *event) appendJSON(b []byte) []byte {
+	b = append(b, `{"version":`...)
+	b = appendString(b, ev.Version)
+	b = append(b, `,"routeKey":`...)
+	b = appendString(b, ev.RouteKey)
+	b = append(b, `,"rawPath":`...)
+	b = appendString(b, ev.RawPath)
+	b = append(b, `,"rawQueryString":`...)
+	b = appendString(b, ev.RawQueryString)
+	if len(ev.Cookies) > 0 {
+		b = append(b, `,"cookies":[`...)
+		for i, c := range ev.Cookies {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, c)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"headers":`...)
+	b = appendMap(b, ev.Headers)
+	if len(ev.QueryStringParameters) > 0 {
+		b = append(b, `,"queryStringParameters":`...)
+		b = appendMap(b, ev.QueryStringParameters)
+	}
+	rc := &ev.RequestContext
+	b = append(b, `,"requestContext":{"accountId":`...)
+	b = appendString(b, rc.AccountID)
+	b = append(b, `,"apiId":`...)
+	b = appendString(b, rc.APIID)
+	if rc.Authorizer != nil {
+		b = append(b, `,"authorizer":{"iam":`...)
+		b = rc.Authorizer.IAM.appendJSON(b)
+		b = append(b, '}')
+	}
+	b = append(b, `,"domainName":`...)
+	b = appendString(b, rc.DomainName)
+	b = append(b, `,"domainPrefix":`...)
+	b = appendString(b, rc.DomainPrefix)
+	b = append(b, `,"http":{"method":`...)
+	b = appendString(b, rc.HTTP.Method)
+	b = append(b, `,"path":`...)
+	b = appendString(b, rc.HTTP.Path)
+	b = append(b, `,"protocol":`...)
+	b = appendString(b, rc.HTTP.Protocol)
+	b = append(b, `,"sourceIp":`...)
+	b = appendString(b, rc.HTTP.SourceIP)
+	b = append(b, `,"userAgent":`...)
+	b = appendString(b, rc.HTTP.UserAgent)
+	b = append(b, `},"requestId":`...)
+	b = appendString(b, rc.RequestID)
+	b = append(b, `,"routeKey":`...)
+	b = appendString(b, rc.RouteKey)
+	b = append(b, `,"stage":`...)
+	b = appendString(b, rc.Stage)
+	b = append(b, `,"time":`...)
+	b = appendString(b, rc.Time)
+	b = append(b, `,"timeEpoch":`...)
+	b = strconv.AppendInt(b, rc.TimeEpoch, 10)
+	b = append(b, '}')
+	if len(ev.body) > 0 {
+		b = append(b, `,"body":`...)
+		b = appendString(b, ev.body)
+	}
+	b = append(b, `,"isBase64Encoded":`...)
+	b = strconv.AppendBool(b, ev.IsBase64Encoded)
+	return append(b, '}')
+}
+
+// appendJSON appends the iam member of an authorizer.
+func (a *IAM) appendJSON(b []byte) []byte {
+	if a == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"accessKey":`...)
+	b = appendString(b, a.AccessKey)
+	b = append(b, `,"accountId":`...)
+	b = appendString(b, a.AccountID)
+	b = append(b, `,"callerId":`...)
+	b = appendString(b, a.CallerID)
+	b = append(b, `,"cognitoIdentity":`...)
+	b = appendOptional(b, a.CognitoID)
+	b = append(b, `,"principalOrgId":`...)
+	b = appendOptional(b, a.PrincipalOrgID)
+	b = append(b, `,"userArn":`...)
+	b = appendString(b, a.UserARN)
+	b = append(b, `,"userId":`...)
+	b = appendString(b, a.UserID)
+	return append(b, '}')
+}
+
+func appendOptional(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return appendString(b, *s)
+}
+
+// appendMap appends a string map as a JSON object, keys sorted.
+func appendMap(b []byte, m map[string]string) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD, as encoding/json
+// does (without its HTML escaping, which JSON does not need).
+func appendString[S string | []byte](b []byte, s S) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // appendCookies splits Cookie header lines into their "name=value" pairs.

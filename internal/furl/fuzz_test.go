@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -76,16 +77,40 @@ func FuzzPrelude(f *testing.F) {
 func FuzzEvent(f *testing.F) {
 	f.Add("/a%2Fb", "a=1&a=2&b", "c1=v1; c2=v2", "text/plain", []byte("hi"))
 	f.Add("/", "%zz=%", "", "", []byte{0xff, 0})
+	f.Add("/\x00\u2028\"\\", "a=\xff", "c=\t", "text/plain; charset=utf-8", []byte("caf\xc3\xa9 \x01\xff"))
 	f.Fuzz(func(t *testing.T, path, query, cookie, contentType string, body []byte) {
-		r := &Request{RawPath: path, RawQuery: query, Header: http.Header{"Cookie": {cookie}, "Content-Type": {contentType}}, Body: body, Time: time.Unix(0, 0)}
+		r := &Request{RawPath: path, RawQuery: query, Header: http.Header{"Cookie": {cookie}, "Content-Type": {contentType}, "X-" + path: {query, cookie}},
+			Body: body, Time: time.Unix(0, 0), Host: contentType, IAM: &IAM{AccessKey: cookie, UserARN: path}}
 		b, err := Event(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !json.Valid(b) {
-			t.Fatalf("invalid JSON %q", b)
+		var got, want any
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("invalid JSON %q: %v", b, err)
+		}
+		// The hand-written encoding says what encoding/json would.
+		if err := json.Unmarshal(referenceEvent(t, r), &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("event\n%s\nwant the same as\n%s", b, referenceEvent(t, r))
 		}
 	})
+}
+
+// referenceEvent is the event of r as encoding/json writes it.
+func referenceEvent(t testing.TB, r *Request) []byte {
+	ev := buildEvent(r)
+	if ev.body != nil {
+		s := string(ev.body)
+		ev.Body = &s
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func checkResponse(t *testing.T, status int, h http.Header) {
