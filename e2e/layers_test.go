@@ -57,8 +57,17 @@ func publishLayer(t *testing.T, c *lambda.Client, name string, zip []byte) *lamb
 	return out
 }
 
+// TestLayersAtOpt runs in both isolation modes: isolated, the layers are
+// mounted at /opt; unisolated, the function finds them through PATH and
+// LAMBDAD_OPT_DIR.
 func TestLayersAtOpt(t *testing.T) {
-	d := lambdadtest.Start(t, lambdadtest.Options{})
+	for _, mode := range []string{"auto", "off"} {
+		t.Run("isolation="+mode, func(t *testing.T) { testLayersAtOpt(t, mode) })
+	}
+}
+
+func testLayersAtOpt(t *testing.T, mode string) {
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: []string{"--isolation", mode}})
 	c := d.Client()
 	a := publishLayer(t, c, "layer-a", lambdadtest.Zip(t, map[string]lambdadtest.File{
 		"a.txt":      {Data: []byte("from-a")},
@@ -139,7 +148,13 @@ func TestLayersAtOpt(t *testing.T) {
 // TestLayerBootstrap runs a provided.al2023 function whose zip has no
 // bootstrap: the runtime comes from its layer, at /opt/bootstrap.
 func TestLayerBootstrap(t *testing.T) {
-	d := lambdadtest.Start(t, lambdadtest.Options{})
+	for _, mode := range []string{"auto", "off"} {
+		t.Run("isolation="+mode, func(t *testing.T) { testLayerBootstrap(t, mode) })
+	}
+}
+
+func testLayerBootstrap(t *testing.T, mode string) {
+	d := lambdadtest.Start(t, lambdadtest.Options{Args: []string{"--isolation", mode}})
 	c := d.Client()
 	rt := publishLayer(t, c, "shell-runtime", lambdadtest.ScriptZip(t, curlBootstrap))
 	deploy(t, c, "on-layer-runtime", lambdadtest.Zip(t, map[string]lambdadtest.File{
