@@ -110,6 +110,32 @@ func handler(ctx context.Context, req events.LambdaFunctionURLRequest) (*events.
 func main() { lambda.Start(handler) }
 `
 
+// lambdaurlServer is a plain net/http handler run by aws-lambda-go's
+// lambdaurl package behind a RESPONSE_STREAM URL.
+const lambdaurlServer = `package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdaurl"
+)
+
+func main() {
+	lambdaurl.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		http.SetCookie(w, &http.Cookie{Name: "h", Value: "1"})
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprintf(w, "%s %s %s %s|", r.Method, r.URL.Path, r.URL.RawQuery, body)
+		time.Sleep(300 * time.Millisecond)
+		fmt.Fprint(w, "done")
+	}))
+}
+`
+
 // urlClient is a keep-alive HTTP client that connects every request to
 // lambdad's own address, whatever host the URL names: the Host-header form
 // without relying on the resolver.
@@ -506,6 +532,33 @@ func TestFunctionURLStream(t *testing.T) {
 		// before the function ends.
 		if at[2]-at[0] < 450*time.Millisecond {
 			t.Errorf("chunks at %v: not streamed", at)
+		}
+	})
+	t.Run("lambdaurl", func(t *testing.T) {
+		deploy(t, c, "handler", lambdadtest.GoZip(t, lambdaurlServer))
+		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{
+			FunctionName: aws.String("handler"), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowPublic(t, c, "handler")
+		resp, err := client.Do(newRequest(t, "PUT", aws.ToString(out.FunctionUrl)+"p/q?r=s", []byte("in"), "Content-Type", "text/plain"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		first, err := bufio.NewReader(resp.Body).ReadString('|')
+		if err != nil || first != "PUT /p/q r=s in|" {
+			t.Fatalf("first write %q %v", first, err)
+		}
+		firstAt := time.Now()
+		rest, err := io.ReadAll(resp.Body)
+		if err != nil || string(rest) != "done" || time.Since(firstAt) < 200*time.Millisecond {
+			t.Errorf("rest %q %v after %v", rest, err, time.Since(firstAt))
+		}
+		if resp.StatusCode != 202 || resp.Header.Get("Content-Type") != "text/plain" || !slices.Equal(resp.Header.Values("Set-Cookie"), []string{"h=1"}) {
+			t.Errorf("%d %v", resp.StatusCode, resp.Header)
 		}
 	})
 	t.Run("break mid-stream", func(t *testing.T) {
