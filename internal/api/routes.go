@@ -38,7 +38,7 @@ func (rt route) tooLarge(limit int64) error {
 
 // routes is the whole API: the control plane and synchronous invoke here,
 // the other features in the route tables of their own files.
-var routes = slices.Concat(coreRoutes, asyncRoutes, streamRoutes, versionRoutes, layerRoutes, policyRoutes)
+var routes = slices.Concat(coreRoutes, asyncRoutes, streamRoutes, versionRoutes, layerRoutes, policyRoutes, provisionedRoutes)
 
 // coreRoutes are the function control plane and Invoke, one line per
 // operation, in the model's terms.

@@ -187,6 +187,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stopAsync()
 	asyncDone := make(chan error, 1)
 	go func() { asyncDone <- queue.Run(asyncCtx, apiServer) }()
+	// The provisioner keeps provisioned environments in step with their
+	// configs; it stops before the scheduler.
+	provCtx, stopProv := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopProv()
+	provDone := make(chan error, 1)
+	provisioner := api.NewProvisioner(reg, sched, d.log.With("component", "provisioner"))
+	go func() { provDone <- provisioner.Run(provCtx) }()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	d.log.Info("lambdad ready", "addr", addr, "data_dir", dataDir, "sandbox", sb.Mode().String(), "region", cfg.Region, "account", cfg.AccountID)
@@ -207,6 +214,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		d.log.Warn("api shutdown", "err", err)
 	}
+	stopProv()
+	<-provDone
 	// Stop taking async events, then stop the environments (which ends the
 	// attempts in progress; their events run again after a restart).
 	stopAsync()

@@ -119,10 +119,10 @@ func (r *Registry) AccountSettings(account string) *AccountSettings {
 	}
 	return &AccountSettings{
 		AccountLimit: AccountLimit{
-			TotalCodeSize:                  totalCodeSizeLimit,
-			CodeSizeUnzipped:               codezip.MaxUnzippedSize,
-			CodeSizeZipped:                 codezip.MaxZippedSize,
-			ConcurrentExecutions:           r.cfg.ConcurrencyLimit,
+			TotalCodeSize:        totalCodeSizeLimit,
+			CodeSizeUnzipped:     codezip.MaxUnzippedSize,
+			CodeSizeZipped:       codezip.MaxZippedSize,
+			ConcurrentExecutions: r.cfg.ConcurrencyLimit,
 			// Provisioned concurrency of functions without a reservation
 			// is not available to the others either.
 			UnreservedConcurrentExecutions: r.cfg.ConcurrencyLimit - ix.reserved[account] - r.provisionedUnreserved(account, ""),

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lambdad/lambdad/internal/logs"
@@ -46,6 +47,12 @@ type environment struct {
 	// allocations.
 	inv  runtimeapi.Invocation
 	line []byte
+
+	// prov is the pool of a provisioned environment, set once it is
+	// initialised; counted and leaving are guarded by that pool's mutex
+	// (provisioned.go).
+	prov             atomic.Pointer[pool]
+	counted, leaving bool
 
 	stopOnce sync.Once
 	gone     chan struct{} // closed when the process is reaped and the capture drained
@@ -111,7 +118,7 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 		OptDir:     optDir,
 		RuntimeDir: launch.RuntimeDir,
 		Command:    launch.Command,
-		Env:        optPaths(environ(fn, s.cfg.Region, addr, taskRoot, streamName, launch), optDir, s.sandbox.Mode() != sandbox.Isolated),
+		Env:        optPaths(environ(fn, s.cfg.Region, addr, taskRoot, streamName, initializationType(req), launch), optDir, s.sandbox.Mode() != sandbox.Isolated),
 		MemoryMB:   fn.MemoryMB,
 		TmpMB:      fn.EphemeralMB,
 		PidsMax:    1024,
@@ -130,7 +137,7 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 	s.wg.Add(1)
 	go e.supervise()
 
-	initCtx, cancel := context.WithTimeout(context.Background(), s.cfg.InitTimeout)
+	initCtx, cancel := s.initContext(fn, req)
 	err = e.rapi.WaitInit(initCtx)
 	cancel()
 	e.initDuration = time.Since(started)
@@ -153,6 +160,11 @@ func (e *environment) supervise() {
 	}()
 	<-e.proc.Done()
 	e.rapi.Close()
+	defer func() {
+		if p := e.prov.Load(); p != nil {
+			p.provisionedGone(e)
+		}
+	}()
 	select {
 	case <-captureDone:
 	case <-time.After(time.Second):
@@ -284,12 +296,15 @@ func (e *environment) initFailed(req *Request, err error) *Result {
 		errType, msg := exitError(e.proc.Exit())
 		res = platformError(req, errType, msg)
 	}
-	e.line = logs.AppendStart(e.line[:0], req.RequestID, e.fn.Version)
-	e.line = logs.AppendEnd(e.line, req.RequestID)
-	e.line = logs.AppendReport(e.line, logs.Report{
-		RequestID: req.RequestID, Duration: e.initDuration, MemorySizeMB: e.fn.MemoryMB,
-		MaxMemoryMB: e.proc.MaxMemoryUsedMB(), InitDuration: e.initDuration, Status: "error",
-	})
+	e.line = e.line[:0]
+	if !req.provisioned { // no invocation to report for a provisioned one
+		e.line = logs.AppendStart(e.line, req.RequestID, e.fn.Version)
+		e.line = logs.AppendEnd(e.line, req.RequestID)
+		e.line = logs.AppendReport(e.line, logs.Report{
+			RequestID: req.RequestID, Duration: e.initDuration, MemorySizeMB: e.fn.MemoryMB,
+			MaxMemoryMB: e.proc.MaxMemoryUsedMB(), InitDuration: e.initDuration, Status: "error",
+		})
+	}
 	// The tail holds the runtime's init output, then the platform lines.
 	res.LogTail = e.capture.End(e.line, req.Tail)
 	e.stop(0)
@@ -321,14 +336,14 @@ func platformError(req *Request, errType, msg string) *Result {
 
 // environ is the environment of a runtime process: AWS's variables, then the
 // function's own (which may override TZ, LANG, PATH and LD_LIBRARY_PATH).
-func environ(fn *Function, region, runtimeAPI, taskRoot, stream string, launch runtimes.Launch) []string {
+func environ(fn *Function, region, runtimeAPI, taskRoot, stream, initType string, launch runtimes.Launch) []string {
 	platform := [][2]string{
 		{"AWS_LAMBDA_FUNCTION_NAME", fn.Name},
 		{"AWS_LAMBDA_FUNCTION_VERSION", fn.Version},
 		{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(fn.MemoryMB)},
 		{"AWS_LAMBDA_LOG_GROUP_NAME", logs.GroupName(fn.Name)},
 		{"AWS_LAMBDA_LOG_STREAM_NAME", stream},
-		{"AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"},
+		{"AWS_LAMBDA_INITIALIZATION_TYPE", initType},
 		{"AWS_LAMBDA_RUNTIME_API", runtimeAPI},
 		{"AWS_REGION", region},
 		{"AWS_DEFAULT_REGION", region},

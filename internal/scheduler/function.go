@@ -41,7 +41,8 @@ type Request struct {
 	ClientContext string // decoded JSON
 	Tail          bool   // LogType Tail
 
-	stream io.Writer // set by InvokeStream
+	stream      io.Writer // set by InvokeStream
+	provisioned bool      // starts a provisioned environment (no invocation)
 }
 
 // Result is the outcome of an invocation that reached the function.

@@ -12,6 +12,19 @@ type pool struct {
 	mu      sync.Mutex
 	idle    []*environment // most recently used last
 	retired bool
+
+	// Provisioned environments (provisioned.go): the target, the idle
+	// ones (most recently used last), and the counts of those starting,
+	// live (initialised, not gone) and leaving (being stopped).
+	target                  int
+	provIdle                []*environment
+	starting, live, leaving int
+	filling                 bool   // a filler goroutine runs
+	failure                 string // why the last provisioned Init failed
+
+	// provTarget is target, guarded by the scheduler's mutex for the
+	// invoke path.
+	provTarget int
 }
 
 func newPool(fn Function) *pool { return &pool{fn: fn} }
@@ -50,8 +63,8 @@ func (p *pool) retire() []*environment {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.retired = true
-	idle := p.idle
-	p.idle = nil
+	idle := append(p.idle, p.provIdle...)
+	p.idle, p.provIdle = nil, nil
 	return idle
 }
 

@@ -54,6 +54,9 @@ type Scheduler struct {
 	inFlight map[string]int     // unreserved busy environments per account
 	closed   bool
 
+	// prov is the provisioned concurrency state (provisioned.go).
+	prov provisioning
+
 	codeMu sync.Mutex
 	codes  map[store.Digest]*codeDir
 	// opt caches the merged /opt directories of layer lists (layers.go).
@@ -71,6 +74,8 @@ type poolKey struct {
 // fnState counts the busy environments of one function, across versions.
 type fnState struct {
 	busy int
+	// provisioned is the sum of the function's provisioned targets.
+	provisioned int
 }
 
 // New returns a scheduler that starts environments with sb and writes their
@@ -130,6 +135,7 @@ func (s *Scheduler) shutdown() {
 		pools = append(pools, p)
 	}
 	s.mu.Unlock()
+	s.stopProvisioning()
 	var wg sync.WaitGroup
 	for _, p := range pools {
 		for _, e := range p.retire() {
@@ -194,6 +200,9 @@ func (s *Scheduler) retire(match func(poolKey) bool) {
 // (throttled, daemon closing). ctx bounds only the wait for a caller that
 // went away; a started invocation runs to its own deadline, as on AWS.
 func (s *Scheduler) Invoke(ctx context.Context, fn *Function, req *Request) (*Result, error) {
+	if res, ok := s.invokeProvisioned(fn, req); ok {
+		return res, nil
+	}
 	p, unreserved, err := s.acquire(fn)
 	if err != nil {
 		return nil, err
@@ -251,12 +260,13 @@ func (s *Scheduler) acquire(fn *Function) (p *pool, unreserved bool, err error) 
 		st = &fnState{}
 		s.byFn[fk] = st
 	}
+	provReserved, provUnreserved := s.onDemandLimits(fn, st)
 	if fn.Reserved >= 0 {
-		if st.busy >= fn.Reserved {
+		if st.busy >= fn.Reserved-provReserved {
 			return nil, false, throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
 		}
 	} else {
-		limit := s.cfg.ConcurrencyLimit - s.cfg.ReservedTotal(fn.Account)
+		limit := s.cfg.ConcurrencyLimit - s.cfg.ReservedTotal(fn.Account) - provUnreserved
 		if s.inFlight[fn.Account] >= limit {
 			return nil, false, throttle("ConcurrentInvocationLimitExceeded")
 		}
@@ -277,6 +287,10 @@ func (s *Scheduler) acquire(fn *Function) (p *pool, unreserved bool, err error) 
 		}
 		p = newPool(*fn)
 		s.pools[pk] = p
+		if t := s.prov.targets[pk]; t.n > 0 {
+			// A provisioned version's pool that was retired.
+			s.setTargetLocked(p, t.n)
+		}
 	}
 	return p, unreserved, nil
 }
