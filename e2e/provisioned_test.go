@@ -142,6 +142,31 @@ func TestProvisionedConcurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Moving the alias to another version moves its environments there.
+	if _, err := c.UpdateFunctionConfiguration(ctx(t), &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("prov"), Description: aws.String("two")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PublishVersion(ctx(t), &lambda.PublishVersionInput{FunctionName: aws.String("prov")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateAlias(ctx(t), &lambda.UpdateAliasInput{FunctionName: aws.String("prov"), Name: aws.String("live"), FunctionVersion: aws.String("2")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		out := invokeJSON(t, c, "prov", `{}`, func(in *lambda.InvokeInput) { in.Qualifier = aws.String("live") })
+		if aws.ToString(out.ExecutedVersion) == "2" && strings.Contains(string(out.Payload), `"provisioned-concurrency"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("version 2 has no provisioned environment 30 s after the alias moved: %s ran %s", aws.ToString(out.ExecutedVersion), out.Payload)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if typ, _ := initTypeOf(t, c, "prov", "1"); typ != "on-demand" {
+		t.Errorf("version 1 after the alias moved away: %q", typ)
+	}
+
 	// Deleting the config releases the environments: the alias's
 	// invocations then start on demand.
 	if _, err := c.DeleteProvisionedConcurrencyConfig(ctx(t), &lambda.DeleteProvisionedConcurrencyConfigInput{FunctionName: aws.String("prov"), Qualifier: aws.String("live")}); err != nil {
