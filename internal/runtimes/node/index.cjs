@@ -79,7 +79,7 @@ class Connection {
     for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
     head += '\r\n';
     const sent = new Promise((resolve, reject) => {
-      this.exchange = { resolve, reject, answered: false, status: 0, headers: null, length: -1, chunks: null, size: -1 };
+      this.exchange = newExchange(resolve, reject);
       this.socket.ref();
       this.socket.write(len ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1'));
     });
@@ -193,6 +193,12 @@ class Connection {
   }
 }
 
+// newExchange is the state of one request in flight: how to settle it, and
+// how far parse got in its response.
+function newExchange(resolve, reject) {
+  return { resolve, reject, answered: false, status: 0, headers: null, length: -1, chunks: null, size: -1 };
+}
+
 function noop() {}
 
 const runtimeAPI = new Connection(HOST, PORT);
@@ -217,14 +223,6 @@ function logLine(level, args) {
   const msg = util.format(...args);
   process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${msg}`.replace(/\n/g, '\r') + '\n');
 }
-
-console.log = (...a) => logLine('INFO', a);
-console.info = (...a) => logLine('INFO', a);
-console.warn = (...a) => logLine('WARN', a);
-console.error = (...a) => logLine('ERROR', a);
-console.debug = (...a) => logLine('DEBUG', a);
-console.trace = (...a) => logLine('TRACE', a);
-console.fatal = (...a) => logLine('FATAL', a);
 
 // errorBody shapes a thrown value as AWS does: an Error by its name,
 // message and stack; anything else by its type.
@@ -353,7 +351,7 @@ async function loadHandler() {
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
 
-globalThis.awslambda = {
+const awslambda = {
   streamifyResponse(handler) {
     handler[STREAMING] = 'response';
     return handler;
@@ -546,12 +544,25 @@ function invoke(handler, res) {
   });
 }
 
-process.on('uncaughtException', (e) => fatal(e, 'Runtime.UncaughtException'));
-process.on('unhandledRejection', (reason) => {
-  const msg = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-  const err = new UserCodeError('Runtime.UnhandledPromiseRejection', msg, reason instanceof Error ? reason : undefined);
-  fatal(err, err.name);
-});
+// install sets up the process for the function's code: console output in
+// AWS's format, the awslambda global, and uncaught errors reported to the
+// invocation (or to Init).
+function install() {
+  console.log = (...a) => logLine('INFO', a);
+  console.info = (...a) => logLine('INFO', a);
+  console.warn = (...a) => logLine('WARN', a);
+  console.error = (...a) => logLine('ERROR', a);
+  console.debug = (...a) => logLine('DEBUG', a);
+  console.trace = (...a) => logLine('TRACE', a);
+  console.fatal = (...a) => logLine('FATAL', a);
+  globalThis.awslambda = awslambda;
+  process.on('uncaughtException', (e) => fatal(e, 'Runtime.UncaughtException'));
+  process.on('unhandledRejection', (reason) => {
+    const msg = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+    const err = new UserCodeError('Runtime.UnhandledPromiseRejection', msg, reason instanceof Error ? reason : undefined);
+    fatal(err, err.name);
+  });
+}
 
 let dying = false;
 async function fatal(e, fallbackType) {
@@ -596,4 +607,10 @@ async function main() {
   }
 }
 
-main();
+if (require.main === module) {
+  install();
+  main();
+} else {
+  // Required by the client's own tests (parse_test.js).
+  module.exports = { Connection, newExchange };
+}
