@@ -110,6 +110,15 @@ func TestFunctionURLAccess(t *testing.T) {
 	if resp.StatusCode != 403 || body != `{"Message":"`+msgURLForbidden+`"}` {
 		t.Errorf("no permission: %d %s", resp.StatusCode, body)
 	}
+	req, _ := http.NewRequest("POST", a.url+"/_lambdad/urls/"+id+"/x", strings.NewReader(strings.Repeat("a", maxInvokeBody+1)))
+	big, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big.Body.Close()
+	if big.StatusCode != 413 || big.Header.Get("X-Amzn-Errortype") != "RequestEntityTooLargeException" {
+		t.Errorf("6 MiB + 1: %d %v", big.StatusCode, big.Header)
+	}
 	// Preflights are answered before auth, without the function.
 	resp, body = do("OPTIONS", "/_lambdad/urls/"+id+"/x", "Origin", "https://a.example", "Access-Control-Request-Method", "DELETE")
 	if resp.StatusCode != 200 || body != "" || resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Methods") != "*" {
