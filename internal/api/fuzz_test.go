@@ -41,6 +41,8 @@ func FuzzRequests(f *testing.F) {
 	f.Add(uint8(3), "/2015-03-31/functions/f", "", []byte(nil))
 	f.Add(uint8(1), "/2015-03-31/functions", "", []byte(`{"FunctionName":1}`))
 	f.Add(uint8(1), "/2015-03-31/functions", "", []byte(`[`))
+	f.Add(uint8(2), "/2019-09-30/functions/f/provisioned-concurrency", "Qualifier=1", []byte(`{"ProvisionedConcurrentExecutions":2}`))
+	f.Add(uint8(0), "/2019-09-30/functions/f/provisioned-concurrency", "List=ALL&MaxItems=1&Marker=MQ", []byte(nil))
 
 	client := &http.Client{Timeout: 30 * time.Second}
 	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}
