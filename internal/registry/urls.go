@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/lambdad/lambdad/internal/awserr"
 )
@@ -459,9 +461,23 @@ type urlIndex struct {
 }
 
 // urlIndexes holds each Registry's url-id index, rebuilt from the function
-// index when that has changed (TODO: keep it in Registry and maintain it in
-// index.with once registry.go is free to change).
-var urlIndexes sync.Map // *Registry → *urlIndexHolder
+// index when that has changed. An entry goes when its Registry is
+// collected. (TODO: keep it in Registry and maintain it in index.with once
+// registry.go is free to change.)
+var urlIndexes sync.Map // weak.Pointer[Registry] → *urlIndexHolder
+
+// urlHolder returns r's entry in urlIndexes.
+func (r *Registry) urlHolder() *urlIndexHolder {
+	key := weak.Make(r)
+	if h, ok := urlIndexes.Load(key); ok {
+		return h.(*urlIndexHolder)
+	}
+	h, loaded := urlIndexes.LoadOrStore(key, new(urlIndexHolder))
+	if !loaded {
+		runtime.AddCleanup(r, func(k weak.Pointer[Registry]) { urlIndexes.Delete(k) }, key)
+	}
+	return h.(*urlIndexHolder)
+}
 
 type urlIndexHolder struct {
 	mu  sync.Mutex // serialises rebuilds
@@ -474,11 +490,7 @@ type urlIndexHolder struct {
 // of functions.
 func (r *Registry) LookupURL(id string) (URLTarget, bool) {
 	ix := r.idx.Load()
-	h, ok := urlIndexes.Load(r)
-	if !ok {
-		h, _ = urlIndexes.LoadOrStore(r, new(urlIndexHolder))
-	}
-	holder := h.(*urlIndexHolder)
+	holder := r.urlHolder()
 	u := holder.cur.Load()
 	if u == nil || u.src != ix {
 		holder.mu.Lock()
