@@ -5,6 +5,8 @@ package sandbox_test
 import (
 	"context"
 	"os"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,4 +91,40 @@ func newBenchManager(b *testing.B, mode sandbox.Mode, warm int) *sandbox.Manager
 		}
 	})
 	return m
+}
+
+// BenchmarkStartBurst starts 200 isolated environments at once (a sleeping
+// /bin/sleep each), as a burst of invokes does, and reports the wall time
+// until every one runs: the warm pool is soon empty, so this measures how
+// fast inits start and join their cgroups when many do so together.
+func BenchmarkStartBurst(b *testing.B) {
+	const n = 200
+	m := newBenchManager(b, sandbox.Isolated, 0)
+	code := b.TempDir()
+	var wall time.Duration
+	for b.Loop() {
+		procs := make([]*sandbox.Process, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for i := range n {
+			wg.Go(func() {
+				spec := sandbox.Spec{ID: "burst-" + strconv.Itoa(i), CodeDir: code, Command: []string{"/bin/sleep", "60"}, MemoryMB: 128}
+				procs[i], errs[i] = m.Start(context.Background(), spec)
+			})
+		}
+		wg.Wait()
+		wall += time.Since(t0)
+		b.StopTimer()
+		for i, p := range procs {
+			if errs[i] != nil {
+				b.Error(errs[i])
+				continue
+			}
+			wg.Go(func() { _ = p.Kill() })
+		}
+		wg.Wait()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(wall.Microseconds())/1000/float64(b.N)/n, "ms/env")
 }

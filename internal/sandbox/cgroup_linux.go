@@ -27,12 +27,13 @@ type cgroupSet struct {
 	// unified is the parent of the environments' cgroups in the cgroup v2
 	// hierarchy, or "" without one. Even with no controllers it tracks the
 	// environment's processes: cgroup.kill, CLONE_INTO_CGROUP.
-	unified   string
-	memory    placement
-	pids      placement
-	cloneInto atomic.Bool // CLONE_INTO_CGROUP has not failed
-	made      []string    // parents created by detectCgroups, for close
-	notes     []string    // what could not be used and why
+	unified     string
+	unifiedBase string // where enableController starts for unified
+	memory      placement
+	pids        placement
+	cloneInto   atomic.Bool // CLONE_INTO_CGROUP has not failed
+	made        []string    // parents created by detectCgroups, for close
+	notes       []string    // what could not be used and why
 }
 
 // placement says which hierarchy enforces a controller's limit.
@@ -72,10 +73,11 @@ func detectCgroups(root string) *cgroupSet {
 			ownDir = filepath.Dir(ownDir) // we moved ourselves there before
 		}
 		parent, base := placeParent(mnt.Mountpoint, ownDir, root)
-		if err := s.makeParent(parent); err != nil {
+		parent, err := s.makeParent(parent)
+		if err != nil {
 			s.notes = append(s.notes, "cgroup v2: "+err.Error())
 		} else {
-			s.unified = parent
+			s.unified, s.unifiedBase = parent, base
 			s.cloneInto.Store(true)
 			for _, c := range []string{"memory", "pids"} {
 				if err := enableController(base, parent, c); err != nil {
@@ -95,7 +97,8 @@ func detectCgroups(root string) *cgroupSet {
 			continue
 		}
 		parent, _ := placeParent(mnt.Mountpoint, hierarchyDir(mnt, own), root)
-		if err := s.makeParent(parent); err != nil {
+		parent, err := s.makeParent(parent)
+		if err != nil {
 			s.notes = append(s.notes, fmt.Sprintf("cgroup v1 %s: %v", c, err))
 			continue
 		}
@@ -155,32 +158,59 @@ func placeParent(mountpoint, ownDir, root string) (parent, base string) {
 	return filepath.Join(ownDir, root), ownDir
 }
 
-// makeParent creates (or adopts) a parent cgroup, and removes the empty
-// environment cgroups a previous run left in it.
-func (s *cgroupSet) makeParent(dir string) error {
-	switch err := os.Mkdir(dir, 0o755); {
+// makeParent creates (or adopts) the cgroup root, and in it the cgroup of
+// this lambdad, named after its pid, which it returns: the parent of the
+// environments' cgroups. Several lambdads may share root (one host, one
+// CgroupRoot), and an environment's cgroup is empty for a moment after it
+// is made, so each lambdad cleans up only what dead lambdads left: the
+// cgroups of pids that no longer run, and its own if its pid was reused.
+func (s *cgroupSet) makeParent(root string) (string, error) {
+	switch err := os.Mkdir(root, 0o755); {
 	case err == nil:
-		s.made = append(s.made, dir)
+		s.made = append(s.made, root)
 	case errors.Is(err, os.ErrExist):
-		entries, _ := os.ReadDir(dir)
+		entries, _ := os.ReadDir(root)
 		for _, e := range entries {
-			if e.IsDir() {
-				_ = unix.Rmdir(filepath.Join(dir, e.Name())) // fails while in use
+			if pid, err := strconv.Atoi(e.Name()); err == nil && e.IsDir() && pid > 0 && !running(pid) {
+				removeTree(filepath.Join(root, e.Name()))
 			}
 		}
 	default:
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
+		if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil {
+			return "", fmt.Errorf("create %s: %w", root, err)
 		}
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
+		if err := os.Mkdir(root, 0o755); err != nil {
+			return "", fmt.Errorf("create %s: %w", root, err)
 		}
-		s.made = append(s.made, dir)
+		s.made = append(s.made, root)
 	}
+	dir := filepath.Join(root, strconv.Itoa(os.Getpid()))
+	removeTree(dir) // a dead lambdad's with our pid
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", dir, err)
+	}
+	s.made = append(s.made, dir)
 	if err := unix.Access(filepath.Join(dir, "cgroup.procs"), unix.W_OK); err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
+		return "", fmt.Errorf("%s: %w", dir, err)
 	}
-	return nil
+	return dir, nil
+}
+
+// running reports whether a process with pid exists.
+func running(pid int) bool {
+	return !errors.Is(unix.Kill(pid, 0), unix.ESRCH)
+}
+
+// removeTree removes the empty cgroups under dir and dir itself, as far as
+// they are empty.
+func removeTree(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			removeTree(filepath.Join(dir, e.Name()))
+		}
+	}
+	_ = unix.Rmdir(dir) // fails while in use
 }
 
 // enableController makes controller available to the children of parent by
@@ -294,76 +324,101 @@ type envCgroup struct {
 
 var _ resources = (*envCgroup)(nil)
 
-// create makes the cgroups named name (an environment id, or a warm init's
-// name until rename), without limits.
-func (s *cgroupSet) create(name string) (_ *envCgroup, err error) {
-	e := &envCgroup{fd: -1}
-	defer func() {
-		if err != nil {
-			_ = e.release()
-		}
-	}()
-	mkdir := func(parent string) (string, error) {
-		dir := filepath.Join(parent, name)
-		err := unix.Mkdir(dir, 0o755)
-		if errors.Is(err, unix.EEXIST) { // left by a crashed run
-			if err = rmdirRetry(dir); err == nil {
-				err = unix.Mkdir(dir, 0o755)
-			}
-		}
-		if err != nil {
-			return "", fmt.Errorf("create cgroup %s: %w", dir, err)
-		}
-		e.dirs = append(e.dirs, dir)
-		return dir, nil
+// create makes the cgroups named name (an environment id), without
+// limits.
+func (s *cgroupSet) create(name string) (*envCgroup, error) {
+	e, err := s.createUnified(name)
+	if err == nil {
+		err = e.createV1(s, name)
 	}
-	if s.unified != "" {
-		if e.unified, err = mkdir(s.unified); err != nil {
-			return nil, err
-		}
-	}
-	switch s.memory.version {
-	case 2:
-		e.memory, e.memV = e.unified, 2
-	case 1:
-		if e.memory, err = mkdir(s.memory.parent); err != nil {
-			return nil, err
-		}
-		e.memV = 1
-	}
-	switch s.pids.version {
-	case 2:
-		e.pids, e.pidsV = e.unified, 2
-	case 1:
-		if e.pids, err = mkdir(s.pids.parent); err != nil {
-			return nil, err
-		}
-		e.pidsV = 1
+	if err != nil {
+		_ = e.release()
+		return nil, err
 	}
 	return e, nil
 }
 
-// rename gives the cgroups of a warm init the environment's id. cgroup v2
-// forbids renaming: there the cgroup keeps its pool name.
-func (e *envCgroup) rename(id string) error {
-	for i, d := range e.dirs {
-		if d == e.unified {
-			continue
+// createUnified makes only the cgroup v2 cgroup named name, if there is a
+// cgroup v2 hierarchy: the one a warm init is cloned into. The cgroup v1
+// ones are made by createV1 when the environment starts. An empty cgroup
+// must not wait in the pool: lambdad removes the empty cgroups it finds
+// under its parents when it starts, and another lambdad sharing them may
+// start at any time.
+func (s *cgroupSet) createUnified(name string) (*envCgroup, error) {
+	e := &envCgroup{fd: -1}
+	if s.unified != "" {
+		if err := e.mkdir(s, s.unified, name); err != nil {
+			return e, err
 		}
-		to := filepath.Join(filepath.Dir(d), id)
-		err := os.Rename(d, to)
-		if errors.Is(err, os.ErrExist) || errors.Is(err, unix.ENOTEMPTY) { // left by a crashed run
-			if err = rmdirRetry(to); err == nil {
-				err = os.Rename(d, to)
+		e.unified = e.dirs[0]
+	}
+	if s.memory.version == 2 {
+		e.memory, e.memV = e.unified, 2
+	}
+	if s.pids.version == 2 {
+		e.pids, e.pidsV = e.unified, 2
+	}
+	return e, nil
+}
+
+// createV1 makes the cgroup v1 cgroups named name.
+func (e *envCgroup) createV1(s *cgroupSet, name string) error {
+	if s.memory.version == 1 {
+		if err := e.mkdir(s, s.memory.parent, name); err != nil {
+			return err
+		}
+		e.memory, e.memV = e.dirs[len(e.dirs)-1], 1
+	}
+	if s.pids.version == 1 {
+		if err := e.mkdir(s, s.pids.parent, name); err != nil {
+			return err
+		}
+		e.pids, e.pidsV = e.dirs[len(e.dirs)-1], 1
+	}
+	return nil
+}
+
+// mkdir makes the cgroup parent/name and adds it to e.dirs. parent is one
+// of s's; when it has gone (a lambdad of an older version, sharing the
+// cgroup root, removes every empty cgroup it finds there when it starts),
+// it is made again.
+func (e *envCgroup) mkdir(s *cgroupSet, parent, name string) error {
+	dir := filepath.Join(parent, name)
+	var err error
+	for range 3 {
+		err = unix.Mkdir(dir, 0o755)
+		switch {
+		case errors.Is(err, unix.EEXIST): // left by a crashed run
+			if err = rmdirRetry(dir); err == nil {
+				err = unix.Mkdir(dir, 0o755)
+			}
+		case errors.Is(err, unix.ENOENT):
+			if err = s.restoreParent(parent); err == nil {
+				continue
 			}
 		}
-		if err != nil {
-			return fmt.Errorf("rename cgroup: %w", err)
-		}
-		e.dirs[i] = to
-		for _, p := range []*string{&e.memory, &e.pids} {
-			if *p == d {
-				*p = to
+		break
+	}
+	if err != nil {
+		return fmt.Errorf("create cgroup %s: %w", dir, err)
+	}
+	e.dirs = append(e.dirs, dir)
+	return nil
+}
+
+// restoreParent makes parent, the parent of the environments' cgroups in one
+// hierarchy, again, with the cgroup v2 controllers enabled.
+func (s *cgroupSet) restoreParent(parent string) error {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	if parent != s.unified {
+		return nil
+	}
+	for _, c := range []string{"memory", "pids"} {
+		if s.place(c).version == 2 {
+			if err := enableController(s.unifiedBase, parent, c); err != nil {
+				return err
 			}
 		}
 	}
@@ -426,18 +481,40 @@ func (s *cgroupSet) cloneFailed(e *envCgroup) {
 	}
 }
 
-// enter moves pid into the environment's cgroups, but for the unified one
-// when it was cloned into it.
-func (e *envCgroup) enter(pid int, clonedInto bool) error {
-	for _, d := range e.dirs {
-		if clonedInto && d == e.unified {
-			continue
-		}
-		if err := writeFile(filepath.Join(d, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
-			return fmt.Errorf("join cgroup %s: %w", d, err)
-		}
+// enterUnified moves pid into the environment's cgroup v2 cgroup, unless it
+// was cloned into it. The cgroup v1 ones are joined by the init itself: see
+// taskFiles.
+func (e *envCgroup) enterUnified(pid int, clonedInto bool) error {
+	if e.unified == "" || clonedInto {
+		return nil
+	}
+	if err := writeFile(filepath.Join(e.unified, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
+		return fmt.Errorf("join cgroup %s: %w", e.unified, err)
 	}
 	return nil
+}
+
+// taskFiles returns the cgroup v1 "tasks" files of the environment named
+// name, which the init writes "0" to, joining with the thread that will
+// execute the runtime.
+//
+// Moving a process into a cgroup v1 cgroup by pid (cgroup.procs) takes the
+// kernel's global cgroup_threadgroup_rwsem for writing, which waits for an
+// RCU grace period while holding cgroup_mutex: milliseconds during which
+// every cgroup operation of the host waits, so a burst of environments
+// starts at one per ~9 ms on a 2-CPU VM. Moving the calling thread alone
+// ("0" into tasks) skips that lock. The thread's siblings stay behind, but
+// they end at execve, which also gives the runtime a new mm owned by the
+// moved thread: memory and pids are charged to the environment from the
+// runtime's first instruction.
+func (s *cgroupSet) taskFiles(name string) []string {
+	var files []string
+	for _, p := range []placement{s.memory, s.pids} {
+		if p.version == 1 {
+			files = append(files, filepath.Join(p.parent, name, "tasks"))
+		}
+	}
+	return files
 }
 
 // resetPeak starts the peak memory figure afresh, once the runtime runs:

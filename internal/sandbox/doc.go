@@ -54,7 +54,8 @@
 // Limits go to cgroups: memory (memory.max or memory.limit_in_bytes, swap
 // off; on cgroup v2 an OOM kill takes the whole environment) and pids, each
 // in the hierarchy that has the controller: cgroup v2, or v1 on hybrid hosts.
-// The environments' cgroups live under <lambdad's cgroup>/<CgroupRoot>; on
+// The environments' cgroups live under <lambdad's cgroup>/<CgroupRoot>/<pid>,
+// so that lambdads sharing a CgroupRoot clean up only after dead ones; on
 // cgroup v2 lambdad moves itself into a leaf (lambdad-daemon) if its own
 // cgroup holds processes and so could not hand controllers down. A
 // controller that cannot be used leaves its limit unenforced; NewManager
@@ -68,16 +69,25 @@
 // privileges and executes the runtime in its own place, so no Go process
 // stays behind.
 //
-// Starting a Go binary as large as lambdad takes several milliseconds, and
-// joining a cgroup v1 hierarchy waits for an RCU grace period, so a Manager
-// keeps Config.WarmInits inits started ahead of need: each already in
-// cgroups of its own (named warm-<random> until Start renames them after the
-// environment; cgroup v2 forbids renaming, so there the name stays), with
-// the part of the root every environment shares already built, waiting on a
-// socket for its environment and the runtime's stdin, stdout and stderr.
-// Start takes one, sets its limits and hands it the Spec: about 2 ms. When
-// the pool is empty Start starts an init itself, cloned straight into its
-// cgroup v2 cgroup (CLONE_INTO_CGROUP, joining by pid where that fails).
+// Starting a Go binary as large as lambdad takes several milliseconds, so a
+// Manager keeps Config.WarmInits inits started ahead of need: each already
+// in a cgroup v2 cgroup of its own (named warm-<random>: cgroup v2 forbids
+// renaming), with the part of the root every environment shares already
+// built, waiting on a socket for its environment and the runtime's stdin,
+// stdout and stderr. Start takes one, makes its cgroup v1 cgroups (named
+// after the environment), sets its limits and hands it the Spec: about
+// 2 ms. When the pool is empty Start starts an init itself, cloned straight
+// into its cgroup v2 cgroup (CLONE_INTO_CGROUP, joining by pid where that
+// fails).
+//
+// No process is ever moved into a cgroup v1 cgroup by pid: that takes the
+// kernel's global cgroup_threadgroup_rwsem, which waits for an RCU grace
+// period while holding cgroup_mutex, so a burst of environments would start
+// one at a time, ~9 ms apart. Instead the init moves the one thread that
+// will execute the runtime, by writing "0" to each cgroup's tasks file,
+// which skips that lock; the other threads end at execve, and the runtime's
+// new address space is owned by the moved thread, so memory and pids are
+// charged to the environment from the runtime's first instruction.
 // A warm init takes its mount namespace from the moment it was started: a
 // CodeDir or OptDir on a file system mounted after that is not visible to
 // it, so keep them on a file system mounted before lambdad starts.

@@ -138,6 +138,12 @@ func report(status *os.File, err error) {
 // run finishes the root with the environment's mounts, enters it, drops
 // privileges and executes the command (or, for a probe, returns nil).
 func (b *rootBuilder) run(cfg *runConfig, status *os.File) error {
+	// First, so that what the mounts below allocate is the environment's.
+	for _, f := range cfg.Tasks {
+		if err := joinThread(f); err != nil {
+			return &initError{"join cgroup " + path.Dir(f), err}
+		}
+	}
 	if err := b.finish(cfg); err != nil {
 		return err
 	}
@@ -190,6 +196,17 @@ func (b *rootBuilder) run(cfg *runConfig, status *os.File) error {
 	}
 	err = syscall.Exec(exe, cfg.Command, cfg.Env)
 	return &initError{"exec " + exe, err}
+}
+
+// joinThread moves the calling thread, the one that executes the runtime,
+// into the cgroup v1 cgroup of tasks file f (see cgroupSet.taskFiles).
+func joinThread(f string) error {
+	fd, err := unix.Open(f, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	_, err = unix.Write(fd, []byte("0"))
+	return errors.Join(err, unix.Close(fd))
 }
 
 // closeOnExec marks every descriptor above stderr close-on-exec.

@@ -52,7 +52,8 @@ type runConfig struct {
 	UID, GID int
 	Command  []string
 	Env      []string
-	Probe    bool // exit 0 instead of executing the command
+	Tasks    []string // cgroup v1 tasks files to join with the thread that executes the runtime
+	Probe    bool     // exit 0 instead of executing the command
 }
 
 // initStatus reports a failure of the init.
@@ -199,11 +200,13 @@ func (w *initProc) run(cfg []byte, out *stdio) error {
 	return nil
 }
 
-// warmInit starts an init for the warm pool: in cgroups of its own, named
-// for the pool until Start renames them, prepared and waiting.
+// warmInit starts an init for the warm pool: in a cgroup v2 cgroup of its
+// own (named for the pool: cgroup v2 forbids renaming), prepared and
+// waiting. Its cgroup v1 cgroups are made by Start.
 func (m *Manager) warmInit() (*initProc, error) {
-	cg, err := m.sys.cgroup.create("warm-" + randomID())
+	cg, err := m.sys.cgroup.createUnified("warm-" + randomID())
 	if err != nil {
+		_ = cg.release()
 		return nil, err
 	}
 	fd := m.sys.cgroup.cloneFD(cg)
@@ -215,10 +218,8 @@ func (m *Manager) warmInit() (*initProc, error) {
 	if fd >= 0 && !w.clonedInto {
 		m.sys.cgroup.cloneFailed(cg)
 	}
-	// Joining cgroup v1 hierarchies migrates the process, which waits for
-	// an RCU grace period (milliseconds): better here than in Start.
 	w.cg = cg
-	if err := cg.enter(w.proc.Pid, w.clonedInto); err != nil {
+	if err := cg.enterUnified(w.proc.Pid, w.clonedInto); err != nil {
 		w.discard()
 		return nil, err
 	}
@@ -249,6 +250,7 @@ func (m *Manager) startIsolated(ctx context.Context, spec Spec, probe bool) (*Pr
 		GID:     gid,
 		Command: spec.Command,
 		Env:     spec.Env,
+		Tasks:   m.sys.cgroup.taskFiles(spec.ID),
 		Probe:   probe,
 	})
 	if err != nil {
@@ -282,7 +284,7 @@ func (m *Manager) launch(ctx context.Context, spec Spec, cfg []byte, allowWarm b
 	if w != nil {
 		defer m.sys.replaced()
 		cg, w.cg = w.cg, nil
-		err = cg.rename(spec.ID)
+		err = cg.createV1(m.sys.cgroup, spec.ID)
 		if err == nil {
 			err = cg.limit(spec.MemoryMB, spec.PidsMax)
 		}
@@ -362,7 +364,7 @@ func (m *Manager) coldInit(spec Spec, cfg []byte, out *stdio) (*initProc, *envCg
 	if fd >= 0 && !w.clonedInto {
 		m.sys.cgroup.cloneFailed(cg)
 	}
-	err = cg.enter(w.proc.Pid, w.clonedInto)
+	err = cg.enterUnified(w.proc.Pid, w.clonedInto)
 	if err == nil {
 		if err = w.run(cfg, out); err != nil {
 			err = fmt.Errorf("%w: the init ended early (SelfExe must dispatch %q to sandbox.InitMain)", err, InitSubcommand)

@@ -82,9 +82,10 @@ type Config struct {
 	// InitCommand is the argument list that makes SelfExe run InitMain
 	// ({InitSubcommand} by default).
 	InitCommand []string
-	// CgroupRoot names the cgroup that holds the environments' cgroups: a
-	// relative name is created under lambdad's own cgroup in each hierarchy,
-	// an absolute one under the hierarchy's root. Default "lambdad".
+	// CgroupRoot names the cgroup that holds the environments' cgroups (in a
+	// cgroup named after lambdad's pid): a relative name is created under
+	// lambdad's own cgroup in each hierarchy, an absolute one under the
+	// hierarchy's root. Default "lambdad".
 	CgroupRoot string
 	// HiddenPaths are host paths an isolated runtime must not see, such as
 	// lambdad's data directory. WorkDir is always hidden.
