@@ -21,7 +21,7 @@
 // from Config.UID up), reserved before it starts, and the socket of a TCP
 // connection carries the uid that created it. Identity.CheckPeer looks the
 // peer's socket up with sock_diag (one netlink round trip per connection,
-// ~10 µs; runtimes keep their connection) and admits only that uid. A uid
+// tens of µs; runtimes keep their connection) and admits only that uid. A uid
 // returns to the range once the environment's PID namespace is gone, and
 // the range is handed out round-robin, so it is reused as late as possible:
 // a socket keeps its creator's uid wherever it goes (another environment of

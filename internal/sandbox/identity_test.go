@@ -124,3 +124,33 @@ func TestIdentityRange(t *testing.T) {
 		t.Fatalf("after the double release: %v, want ErrNoIdentity", err)
 	}
 }
+
+// BenchmarkCheckPeer is what the Runtime API pays per accepted connection
+// for refusing other environments: one sock_diag lookup.
+func BenchmarkCheckPeer(b *testing.B) {
+	e := newTestEnv(b, sandbox.Unisolated, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	id, err := e.m.NewIdentity()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := id.CheckPeer(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

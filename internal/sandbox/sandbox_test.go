@@ -45,7 +45,7 @@ func forEachMode(t *testing.T, body func(t *testing.T, e *testEnv)) {
 }
 
 // newTestEnv makes a Manager in mode; tweak may change its Config.
-func newTestEnv(t *testing.T, mode sandbox.Mode, tweak func(*sandbox.Config)) *testEnv {
+func newTestEnv(t testing.TB, mode sandbox.Mode, tweak func(*sandbox.Config)) *testEnv {
 	t.Helper()
 	if mode == sandbox.Isolated && !canIsolate() {
 		t.Skip("isolated mode needs Linux and root: run the tests as root to cover it")
@@ -94,7 +94,7 @@ func canIsolate() bool {
 
 // hostTempDir is a temporary directory outside /tmp, which an isolated
 // runtime could not see anyway.
-func hostTempDir(t *testing.T) string {
+func hostTempDir(t testing.TB) string {
 	t.Helper()
 	if fi, err := os.Stat("/var/tmp"); err != nil || !fi.IsDir() {
 		return t.TempDir()
