@@ -494,7 +494,9 @@ func TestFunctionURLBuffered(t *testing.T) {
 func TestFunctionURLStream(t *testing.T) {
 	d := lambdadtest.Start(t, lambdadtest.Options{})
 	c := d.Client()
-	deploy(t, c, "streamer", lambdadtest.GoZip(t, urlStreamer))
+	// A loaded CI machine can spend seconds on the cold start: the default
+	// 3-s timeout would cut the stream.
+	deploy(t, c, "streamer", lambdadtest.GoZip(t, urlStreamer), func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(30) })
 	out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{
 		FunctionName: aws.String("streamer"), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream,
 	})
