@@ -83,7 +83,7 @@ func (e *Environment) keys() []string {
 // do not match its pattern. Variables are sensitive, so AWS quotes no value.
 func checkEnvironmentNames(e *Environment, v *violations) {
 	for k := range e.Variables {
-		if !envNamePattern.re.MatchString(k) {
+		if !envNamePattern.re().MatchString(k) {
 			v.addSensitive("environment.variables", "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: "+envNamePattern.text+"]")
 			return
 		}

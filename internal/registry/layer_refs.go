@@ -72,7 +72,7 @@ const maxLayerArn = 2048
 // whole list and every constraint of its members when one breaks any.
 func checkLayerArns(layers []string, v *violations) {
 	for _, arn := range layers {
-		if len(arn) >= 1 && len(arn) <= maxLayerArn && layerVersionArnPattern.re.MatchString(arn) {
+		if len(arn) >= 1 && len(arn) <= maxLayerArn && layerVersionArnPattern.re().MatchString(arn) {
 			continue
 		}
 		v.add("["+strings.Join(layers, ", ")+"]", "layers", fmt.Sprintf(

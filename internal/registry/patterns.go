@@ -1,17 +1,25 @@
 package registry
 
-import "regexp"
+import (
+	"regexp"
+	"sync"
+)
 
 // pattern is a constraint of the AWS model: the text AWS quotes in its
 // validation messages, and the same expression anchored at both ends (the
 // model's patterns are Java full-match patterns).
 type pattern struct {
 	text string
-	re   *regexp.Regexp
+	re   func() *regexp.Regexp
 }
 
+// mustPattern compiles text on first use, not at start-up: every sandbox
+// init is a fresh lambdad process, and compiling these takes a millisecond
+// of its start.
 func mustPattern(text string) *pattern {
-	return &pattern{text: text, re: regexp.MustCompile(`^(?:` + text + `)$`)}
+	return &pattern{text: text, re: sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:` + text + `)$`)
+	})}
 }
 
 // Patterns of the model (aws-model/lambda-service-2.json, botocore 1.43.11).

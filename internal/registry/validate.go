@@ -42,7 +42,7 @@ func (v *violations) length(s, member string, min, max int) {
 
 // pattern checks that s matches p (whole string).
 func (v *violations) pattern(s, member string, p *pattern) {
-	if !p.re.MatchString(s) {
+	if !p.re().MatchString(s) {
 		v.add(s, member, "Member must satisfy regular expression pattern: "+p.text)
 	}
 }
