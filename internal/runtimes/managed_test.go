@@ -148,7 +148,7 @@ func TestInterpreterShims(t *testing.T) {
 	if err := os.MkdirAll(shims, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(shim, []byte("#!/bin/sh\necho "+real+"\n"), 0o755); err != nil {
+	if err := os.WriteFile(shim, []byte("#!/bin/sh\necho "+real+"\necho /usr/lib/python3/dist-packages\necho relative\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// A probe that prints something other than an executable's path.
@@ -170,6 +170,10 @@ func TestInterpreterShims(t *testing.T) {
 	}
 	if got := s.Interpreter("python3.9"); got != real {
 		t.Errorf("second runtime of the same shim: Interpreter = %q, want %q", got, real)
+	}
+	l, err := s.Resolve("python3.12", "app.handler", t.TempDir(), "")
+	if want := []string{real, "-S", "/var/runtime/python/bootstrap.py", "/usr/lib/python3/dist-packages"}; err != nil || !slices.Equal(l.Command, want) {
+		t.Errorf("python launch = %q, %v; want %q", l.Command, err, want)
 	}
 	if got := s.Interpreter("nodejs22.x"); got != odd {
 		t.Errorf("probe printing no path: Interpreter = %q, want the candidate %q", got, odd)
@@ -198,6 +202,15 @@ func TestPythonBytecode(t *testing.T) {
 	}
 	if s.Interpreter("python3.12") == "" {
 		t.Fatal("no interpreter chosen")
+	}
+	// The probe told the module search path: the client restores it
+	// under -S.
+	l, err := s.Resolve("python3.12", "app.handler", t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Command) < 4 || l.Command[1] != "-S" || l.Command[2] != "/var/runtime/python/bootstrap.py" || !slices.ContainsFunc(l.Command[3:], func(p string) bool { return strings.Contains(p, "python3") }) {
+		t.Errorf("python launch = %q, want -S, the client and the search path", l.Command)
 	}
 	cached, _ := filepath.Glob(filepath.Join(dir, "python", "__pycache__", "_lambdad_runtime.*.pyc"))
 	if len(cached) != 1 {

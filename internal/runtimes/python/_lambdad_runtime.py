@@ -1,7 +1,10 @@
 """lambdad's runtime interface client for Python.
 
-lambdad runs it as `python3 -s /var/runtime/python/bootstrap.py` (which
-imports this module) in every environment of a python3.x function. It speaks
+lambdad runs it as `python3 -S /var/runtime/python/bootstrap.py PATH...`
+(which imports this module) in every environment of a python3.x function,
+PATH being the interpreter's module search path as the site module builds
+it (lambdad asked the interpreter once); or, when it could not tell, as
+`python3 -s /var/runtime/python/bootstrap.py`. It speaks
 the Lambda Runtime API 2018-06-01 at $AWS_LAMBDA_RUNTIME_API over one
 keep-alive connection: it imports the handler named by $_HANDLER once
 (Init), then loops on GET /invocation/next, calls the handler with the event
@@ -395,13 +398,18 @@ def _versions():
     return [runtime] if runtime == own else [runtime, own]
 
 
-def _set_path(task_root):
+def _set_path(task_root, site_path):
     """Sets sys.path as AWS's bootstrap does: the code root first, then,
     unless the function sets PYTHONPATH, the layers' site-packages and
     /opt/python; each of those is a site directory (its .pth files are
     read), and PYTHONPATH becomes $LAMBDA_RUNTIME_DIR for child processes.
     Unisolated, the layers are at $LAMBDAD_OPT_DIR rather than /opt. The
-    client's own directory goes last, where it shadows nothing."""
+    client's own directory goes last, where it shadows nothing.
+
+    Under -S, site_path is what the site module would have added (the
+    host's site-packages and what its .pth files name): it follows the
+    PYTHONPATH and standard library entries, as site would put it, and the
+    builtins site adds (exit, quit, help, ...) are added too."""
     opt = os.environ.get("LAMBDAD_OPT_DIR") or "/opt"
     front = [task_root]
     if "PYTHONPATH" not in os.environ:
@@ -409,19 +417,27 @@ def _set_path(task_root):
         front.append(opt + "/python")
         os.environ["PYTHONPATH"] = os.environ.get("LAMBDA_RUNTIME_DIR", "/var/runtime")
     here = os.path.dirname(os.path.abspath(__file__))
-    rest = [p for p in sys.path if p not in front and p != here]
+    rest = []
+    for p in sys.path + site_path:
+        if p not in front and p != here and p not in rest:
+            rest.append(p)
     sys.path[:] = front + rest + [here]
-    site = sys.modules.get("site")  # not imported under -S
-    if site is not None:
-        for d in front:
-            if os.path.isdir(d):  # addsitedir would append a missing one again
-                site.addsitedir(d)
+    import site  # under -S: the module alone, which does nothing on import
+    if sys.flags.no_site:
+        site.setquit()
+        site.setcopyright()
+        site.sethelper()
+    for d in front:
+        if os.path.isdir(d):  # addsitedir would append a missing one again
+            site.addsitedir(d)
 
 
 def main():
     client = _Client(os.environ["AWS_LAMBDA_RUNTIME_API"])
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
-    _set_path(task_root)
+    site_path = sys.argv[1:]
+    del sys.argv[1:]  # as AWS's: the script alone
+    _set_path(task_root, site_path)
 
     _LoggingHook.install()
 
