@@ -107,16 +107,18 @@ func BenchmarkManagedColdStart(b *testing.B) {
 	benchBareInterpreters(b)
 }
 
-// benchBareInterpreters measures `python3 -c pass` and `node -e 0`: the
-// executable a PATH shim (pyenv) runs, found as lambdad finds it, in the
-// environment a runtime gets (no HOME, a plain PATH; in particular no
-// NODE_EXTRA_CA_CERTS or NODE_OPTIONS from the caller's).
+// benchBareInterpreters measures `python3 -c pass` (and with -S, as lambdad
+// starts Python) and `node -e 0`: the executable a PATH shim (pyenv) runs,
+// found as unisolated lambdad finds it, in the environment a runtime gets
+// (no HOME, a plain PATH; in particular no NODE_EXTRA_CA_CERTS or
+// NODE_OPTIONS from the caller's).
 func benchBareInterpreters(b *testing.B) {
 	for _, in := range []struct {
 		name, command string
 		args, real    []string // a trivial program; one that prints the executable
 	}{
 		{"python", "python3", []string{"-c", "pass"}, []string{"-c", "import sys; print(sys.executable)"}},
+		{"python-S", "python3", []string{"-S", "-c", "pass"}, []string{"-c", "import sys; print(sys.executable)"}},
 		{"node", "node", []string{"-e", "0"}, []string{"-p", "process.execPath"}},
 	} {
 		b.Run("bare="+in.name, func(b *testing.B) {
