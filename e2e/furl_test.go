@@ -27,8 +27,10 @@ import (
 	"github.com/lambdad/lambdad/internal/lambdadtest"
 )
 
-// urlFunction is an aws-lambda-go function behind a BUFFERED URL; the path
-// chooses what it answers.
+// urlFunction is the aws-lambda-go function behind the tests' URLs; the
+// path chooses what it answers: buffered values, HTTP responses, a stream
+// with a prelude (/stream, /break), or a net/http handler run by
+// aws-lambda-go's lambdaurl package (/http/...).
 const urlFunction = `package main
 
 import (
@@ -36,11 +38,26 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdaurl"
 )
+
+var web = lambdaurl.Wrap(http.StripPrefix("/http", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	http.SetCookie(w, &http.Cookie{Name: "h", Value: "1"})
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusAccepted)
+	fmt.Fprintf(w, "%s %s %s %s|", r.Method, r.URL.Path, r.URL.RawQuery, body)
+	time.Sleep(300 * time.Millisecond)
+	fmt.Fprint(w, "done")
+})))
 
 func handler(ctx context.Context, req events.LambdaFunctionURLRequest) (any, error) {
 	switch req.RawPath {
@@ -63,6 +80,28 @@ func handler(ctx context.Context, req events.LambdaFunctionURLRequest) (any, err
 		return events.LambdaFunctionURLResponse{StatusCode: 201,
 			Headers: map[string]string{"X-Custom": "v", "Access-Control-Allow-Origin": "https://fn.example"},
 			Cookies: []string{"a=1; Max-Age=60", "b=2"}, Body: "made"}, nil
+	case "/stream", "/break":
+		// Three chunks with pauses; /break breaks off after the first.
+		pr, pw := io.Pipe()
+		go func() {
+			for i := 0; i < 3; i++ {
+				if i > 0 {
+					if req.RawPath == "/break" {
+						pw.CloseWithError(errors.New("stream broke"))
+						return
+					}
+					time.Sleep(300 * time.Millisecond)
+				}
+				fmt.Fprintf(pw, "chunk-%d\n", i)
+			}
+			pw.Close()
+		}()
+		return &events.LambdaFunctionURLStreamingResponse{StatusCode: 201,
+			Headers: map[string]string{"Content-Type": "text/plain", "X-Streamed": "yes"},
+			Cookies: []string{"s=1"}, Body: pr}, nil
+	}
+	if strings.HasPrefix(req.RawPath, "/http/") {
+		return web(ctx, &req)
 	}
 	ev, err := json.Marshal(req)
 	return events.LambdaFunctionURLResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(ev)}, err
@@ -71,70 +110,17 @@ func handler(ctx context.Context, req events.LambdaFunctionURLRequest) (any, err
 func main() { lambda.Start(handler) }
 `
 
-// urlStreamer is an aws-lambda-go function behind a RESPONSE_STREAM URL:
-// it sets status and headers in the prelude and writes three chunks with
-// pauses, breaking off after the first on /break.
-const urlStreamer = `package main
-
-import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
-	"time"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
-)
-
-func handler(ctx context.Context, req events.LambdaFunctionURLRequest) (*events.LambdaFunctionURLStreamingResponse, error) {
-	pr, pw := io.Pipe()
-	go func() {
-		for i := 0; i < 3; i++ {
-			if i > 0 {
-				if req.RawPath == "/break" {
-					pw.CloseWithError(errors.New("stream broke"))
-					return
-				}
-				time.Sleep(300 * time.Millisecond)
-			}
-			fmt.Fprintf(pw, "chunk-%d\n", i)
-		}
-		pw.Close()
-	}()
-	return &events.LambdaFunctionURLStreamingResponse{StatusCode: 201,
-		Headers: map[string]string{"Content-Type": "text/plain", "X-Streamed": "yes"},
-		Cookies: []string{"s=1"}, Body: pr}, nil
+// aliasLatest creates alias name of function fn at $LATEST: a URL of
+// its own that shares $LATEST's warm environments.
+func aliasLatest(t *testing.T, c *lambda.Client, fn, name string) {
+	t.Helper()
+	if _, err := c.CreateAlias(ctx(t), &lambda.CreateAliasInput{FunctionName: aws.String(fn), Name: aws.String(name), FunctionVersion: aws.String("$LATEST")}); err != nil {
+		t.Fatalf("CreateAlias %s:%s: %v", fn, name, err)
+	}
 }
 
-func main() { lambda.Start(handler) }
-`
-
-// lambdaurlServer is a plain net/http handler run by aws-lambda-go's
-// lambdaurl package behind a RESPONSE_STREAM URL.
-const lambdaurlServer = `package main
-
-import (
-	"fmt"
-	"io"
-	"net/http"
-	"time"
-
-	"github.com/aws/aws-lambda-go/lambdaurl"
-)
-
-func main() {
-	lambdaurl.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		http.SetCookie(w, &http.Cookie{Name: "h", Value: "1"})
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusAccepted)
-		fmt.Fprintf(w, "%s %s %s %s|", r.Method, r.URL.Path, r.URL.RawQuery, body)
-		time.Sleep(300 * time.Millisecond)
-		fmt.Fprint(w, "done")
-	}))
-}
-`
+// longTimeout gives a function room for a cold start on a loaded machine.
+func longTimeout(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(30) }
 
 // urlClient is a keep-alive HTTP client that connects every request to
 // lambdad's own address, whatever host the URL names: the Host-header form
@@ -198,9 +184,7 @@ func allowPublic(t *testing.T, c *lambda.Client, name string) {
 	}
 }
 
-func TestFunctionURLConfig(t *testing.T) {
-	d := lambdadtest.Start(t, lambdadtest.Options{})
-	c := d.Client()
+func testURLConfig(t *testing.T, d *lambdadtest.Daemon, c *lambda.Client) {
 	deploy(t, c, "cfg", lambdadtest.ScriptZip(t, echoScript))
 
 	_, err := c.GetFunctionUrlConfig(ctx(t), &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String("cfg")})
@@ -262,10 +246,8 @@ func TestFunctionURLConfig(t *testing.T) {
 	}
 }
 
-func TestFunctionURLBuffered(t *testing.T) {
-	d := lambdadtest.Start(t, lambdadtest.Options{})
-	c := d.Client()
-	deploy(t, c, "web", lambdadtest.GoZip(t, urlFunction))
+func testURLBuffered(t *testing.T, d *lambdadtest.Daemon, c *lambda.Client) {
+	deploy(t, c, "web", lambdadtest.GoZip(t, urlFunction), longTimeout)
 	out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{
 		FunctionName: aws.String("web"), AuthType: types.FunctionUrlAuthTypeNone,
 		Cors: &types.Cors{AllowOrigins: []string{"https://app.example"}, AllowMethods: []string{"GET", "POST"}, AllowHeaders: []string{"x-custom"}, ExposeHeaders: []string{"x-custom"}, MaxAge: aws.Int32(300)},
@@ -393,14 +375,19 @@ func TestFunctionURLBuffered(t *testing.T) {
 		}
 	})
 	t.Run("AWS_IAM", func(t *testing.T) {
-		deploy(t, c, "private", lambdadtest.GoZip(t, urlFunction))
-		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("private"), AuthType: types.FunctionUrlAuthTypeAwsIam})
+		aliasLatest(t, c, "web", "private")
+		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("web"), Qualifier: aws.String("private"), AuthType: types.FunctionUrlAuthTypeAwsIam})
 		if err != nil {
 			t.Fatal(err)
 		}
 		url := aws.ToString(out.FunctionUrl) + "who?am=i"
 		// Even a public policy does not open an AWS_IAM URL.
-		allowPublic(t, c, "private")
+		if _, err := c.AddPermission(ctx(t), &lambda.AddPermissionInput{
+			FunctionName: aws.String("web"), Qualifier: aws.String("private"), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
+			Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
+		}); err != nil {
+			t.Fatal(err)
+		}
 
 		resp, body := fetch(t, client, newRequest(t, "GET", url, nil))
 		if resp.StatusCode != 403 || !strings.Contains(string(body), "Forbidden.") {
@@ -443,12 +430,7 @@ func TestFunctionURLBuffered(t *testing.T) {
 		}
 	})
 	t.Run("alias", func(t *testing.T) {
-		if _, err := c.PublishVersion(ctx(t), &lambda.PublishVersionInput{FunctionName: aws.String("web")}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.CreateAlias(ctx(t), &lambda.CreateAliasInput{FunctionName: aws.String("web"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
-			t.Fatal(err)
-		}
+		aliasLatest(t, c, "web", "live")
 		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("web"), Qualifier: aws.String("live"), AuthType: types.FunctionUrlAuthTypeNone})
 		if err != nil {
 			t.Fatal(err)
@@ -488,22 +470,29 @@ func TestFunctionURLBuffered(t *testing.T) {
 		if resp.StatusCode != 429 || resp.Header.Get("X-Amzn-ErrorType") != "TooManyRequestsException" {
 			t.Errorf("%d %q %v", resp.StatusCode, body, resp.Header)
 		}
+		if _, err := c.DeleteFunctionConcurrency(ctx(t), &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("web")}); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
-func TestFunctionURLStream(t *testing.T) {
-	d := lambdadtest.Start(t, lambdadtest.Options{})
-	c := d.Client()
-	// A loaded CI machine can spend seconds on the cold start: the default
-	// 3-s timeout would cut the stream.
-	deploy(t, c, "streamer", lambdadtest.GoZip(t, urlStreamer), func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(30) })
+func testURLStream(t *testing.T, d *lambdadtest.Daemon, c *lambda.Client) {
+	// A RESPONSE_STREAM URL on an alias of the buffered tests' function
+	// (deployed with a long timeout: a loaded CI machine can spend seconds
+	// on a cold start, and the default 3 s would cut the stream).
+	aliasLatest(t, c, "web", "streaming")
 	out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{
-		FunctionName: aws.String("streamer"), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream,
+		FunctionName: aws.String("web"), Qualifier: aws.String("streaming"), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowPublic(t, c, "streamer")
+	if _, err := c.AddPermission(ctx(t), &lambda.AddPermissionInput{
+		FunctionName: aws.String("web"), Qualifier: aws.String("streaming"), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
+		Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	base := aws.ToString(out.FunctionUrl)
 	client := urlClient(d)
 
@@ -537,15 +526,7 @@ func TestFunctionURLStream(t *testing.T) {
 		}
 	})
 	t.Run("lambdaurl", func(t *testing.T) {
-		deploy(t, c, "handler", lambdadtest.GoZip(t, lambdaurlServer))
-		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{
-			FunctionName: aws.String("handler"), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		allowPublic(t, c, "handler")
-		resp, err := client.Do(newRequest(t, "PUT", aws.ToString(out.FunctionUrl)+"p/q?r=s", []byte("in"), "Content-Type", "text/plain"))
+		resp, err := client.Do(newRequest(t, "PUT", base+"http/p/q?r=s", []byte("in"), "Content-Type", "text/plain"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -597,11 +578,9 @@ def handler(event, context):
             "cookies": ["p=1"], "body": base64.b64encode(b"\x00py").decode(), "isBase64Encoded": True}
 `
 
-// TestFunctionURLManaged puts functions of lambdad's own Node.js and Python
+// testURLManaged puts functions of lambdad's own Node.js and Python
 // runtime clients behind URLs.
-func TestFunctionURLManaged(t *testing.T) {
-	d := lambdadtest.Start(t, lambdadtest.Options{})
-	c := d.Client()
+func testURLManaged(t *testing.T, d *lambdadtest.Daemon, c *lambda.Client) {
 	client := urlClient(d)
 	create := func(name string, mode types.InvokeMode) string {
 		out, err := c.CreateFunctionUrlConfig(ctx(t), &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String(name), AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: mode})
@@ -613,7 +592,7 @@ func TestFunctionURLManaged(t *testing.T) {
 	}
 	t.Run("node stream", func(t *testing.T) {
 		needInterpreter(t, "node", "nodejs")
-		deployManaged(t, c, "node-url", types.RuntimeNodejs22x, "index.handler", textFiles(t, map[string]string{"index.js": nodeURL}), 5)
+		deployManaged(t, c, "node-url", types.RuntimeNodejs22x, "index.handler", textFiles(t, map[string]string{"index.js": nodeURL}), 30)
 		url := create("node-url", types.InvokeModeResponseStream)
 		resp, err := client.Do(newRequest(t, "GET", url+"n", nil))
 		if err != nil {
@@ -636,7 +615,7 @@ func TestFunctionURLManaged(t *testing.T) {
 	})
 	t.Run("python", func(t *testing.T) {
 		needInterpreter(t, "python3")
-		deployManaged(t, c, "py-url", types.RuntimePython312, "index.handler", textFiles(t, map[string]string{"index.py": pythonURL}), 5)
+		deployManaged(t, c, "py-url", types.RuntimePython312, "index.handler", textFiles(t, map[string]string{"index.py": pythonURL}), 30)
 		url := create("py-url", "")
 		resp, body := fetch(t, client, newRequest(t, "GET", url+"x?a=b", nil))
 		if resp.StatusCode != 203 || string(body) != "\x00py" || resp.Header.Get("X-Query") != "a=b" ||
@@ -648,4 +627,14 @@ func TestFunctionURLManaged(t *testing.T) {
 			t.Errorf("plain: %d %q", resp.StatusCode, body)
 		}
 	})
+}
+
+// TestFunctionURL runs the function URL tests on one lambdad.
+func TestFunctionURL(t *testing.T) {
+	d := lambdadtest.Start(t, lambdadtest.Options{})
+	c := d.Client()
+	t.Run("config", func(t *testing.T) { testURLConfig(t, d, c) })
+	t.Run("buffered", func(t *testing.T) { testURLBuffered(t, d, c) })
+	t.Run("stream", func(t *testing.T) { testURLStream(t, d, c) })
+	t.Run("managed", func(t *testing.T) { testURLManaged(t, d, c) })
 }
