@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
@@ -176,6 +177,10 @@ func (s *Server) serveFunctionURL(w http.ResponseWriter, r *http.Request, a urlA
 	}
 	if len(event) > maxInvokeBody {
 		writeError(w, s.log, requestID, urlTooLarge())
+		return
+	}
+	if s.sched == nil {
+		writeError(w, s.log, requestID, errors.New("function URL served without a scheduler"))
 		return
 	}
 	v, err := s.reg.Resolve(fn.Account, fn.Name, target.Qualifier)
