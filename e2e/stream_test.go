@@ -159,6 +159,16 @@ func invokeStream(t *testing.T, c *lambda.Client, name, payload string, opts ...
 	return s
 }
 
+// streamClient is a Lambda client whose streams each get a connection of
+// their own: aws-sdk-go-v2's event-stream reader can still hold a pooled
+// connection when the next stream takes it, which once failed a test with a
+// read on a closed connection before any event.
+func streamClient(d *lambdadtest.Daemon) *lambda.Client {
+	return d.Client(func(o *lambda.Options) {
+		o.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	})
+}
+
 func streamTail(in *lambda.InvokeWithResponseStreamInput) { in.LogType = types.LogTypeTail }
 
 // wantComplete checks InvokeComplete's error members.
@@ -174,7 +184,7 @@ func wantComplete(t *testing.T, s *streamed, code, details string) {
 
 func TestInvokeWithResponseStream(t *testing.T) {
 	d := lambdadtest.Start(t, lambdadtest.Options{})
-	c := d.Client()
+	c := streamClient(d)
 	zip := lambdadtest.GoZip(t, goStreamer)
 	deploy(t, c, "streamer", zip)
 	deploy(t, c, "slow-streamer", zip, func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(1) })
@@ -277,7 +287,7 @@ func TestInvokeWithResponseStreamCurl(t *testing.T) {
 		t.Skip("curl is not installed")
 	}
 	d := lambdadtest.Start(t, lambdadtest.Options{})
-	c := d.Client()
+	c := streamClient(d)
 	deploy(t, c, "curl-streamer", lambdadtest.ScriptZip(t, curlStreamer))
 	deploy(t, c, "shell", lambdadtest.ScriptZip(t, curlBootstrap))
 
