@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/lambdad/lambdad/internal/eventstream"
 	"github.com/lambdad/lambdad/internal/lambdadtest"
 )
@@ -32,7 +34,10 @@ import (
 func BenchmarkInvokeStream(b *testing.B) {
 	d := lambdadtest.Start(b, lambdadtest.Options{})
 	c := d.Client()
-	if _, err := c.CreateFunction(b.Context(), createInput("big", lambdadtest.GoZip(b, goStreamer))); err != nil {
+	in := createInput("big", lambdadtest.GoZip(b, goStreamer))
+	// The function holds its 50 MB answer in memory while it streams it.
+	in.MemorySize = aws.Int32(512)
+	if _, err := c.CreateFunction(b.Context(), in); err != nil {
 		b.Fatal(err)
 	}
 	const (
