@@ -157,9 +157,9 @@ func (r *Registry) checkAlias(fn *Function, a *Alias) error {
 	return nil
 }
 
-// aliasTarget resolves the function of an alias operation: a function name
-// or unqualified ARN.
-func (r *Registry) aliasTarget(account, functionName string, v *violations) (target, error) {
+// unqualifiedTarget resolves the function of an operation on a function's
+// parts (aliases, listings): a function name or unqualified ARN.
+func (r *Registry) unqualifiedTarget(account, functionName string, v *violations) (target, error) {
 	ref, _ := parseName(functionName, managementName, v)
 	if err := v.err(); err != nil {
 		return target{}, err
@@ -183,7 +183,7 @@ func (r *Registry) errNoAlias(account, name, alias string) error {
 func (r *Registry) CreateAlias(ctx context.Context, account, functionName string, in *AliasInput) (*AliasConfiguration, error) {
 	var v violations
 	checkAliasInput(in, true, &v)
-	t, err := r.aliasTarget(account, functionName, &v)
+	t, err := r.unqualifiedTarget(account, functionName, &v)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (r *Registry) UpdateAlias(ctx context.Context, account, functionName, alias
 	var v violations
 	checkAliasInput(in, false, &v)
 	checkAliasName(aliasName, &v)
-	t, err := r.aliasTarget(account, functionName, &v)
+	t, err := r.unqualifiedTarget(account, functionName, &v)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +277,7 @@ func checkAliasName(name string, v *violations) {
 func (r *Registry) GetAlias(account, functionName, aliasName string) (*AliasConfiguration, error) {
 	var v violations
 	checkAliasName(aliasName, &v)
-	t, err := r.aliasTarget(account, functionName, &v)
+	t, err := r.unqualifiedTarget(account, functionName, &v)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func (r *Registry) GetAlias(account, functionName, aliasName string) (*AliasConf
 func (r *Registry) DeleteAlias(ctx context.Context, account, functionName, aliasName string) error {
 	var v violations
 	checkAliasName(aliasName, &v)
-	t, err := r.aliasTarget(account, functionName, &v)
+	t, err := r.unqualifiedTarget(account, functionName, &v)
 	if err != nil {
 		return err
 	}
@@ -329,24 +329,9 @@ func (r *Registry) ListAliases(account, functionName string, in ListAliasesInput
 		v.length(in.FunctionVersion, "functionVersion", 1, 1024)
 		v.pattern(in.FunctionVersion, "functionVersion", functionVersionPattern)
 	}
-	if in.MaxItems != 0 {
-		v.intRange(int64(in.MaxItems), "maxItems", 1, 10000)
-	}
-	t, err := r.aliasTarget(account, functionName, &v)
+	fn, after, limit, err := r.listPage(account, functionName, in.Marker, in.MaxItems, 10000, maxListPage, &v)
 	if err != nil {
 		return nil, err
-	}
-	after, err := decodeMarker(in.Marker)
-	if err != nil {
-		return nil, err
-	}
-	fn := r.Function(account, t.name)
-	if fn == nil {
-		return nil, r.notFound(account, t.name, "")
-	}
-	limit := in.MaxItems
-	if limit == 0 || limit > maxListPage {
-		limit = maxListPage
 	}
 	names := slices.Sorted(maps.Keys(fn.Aliases))
 	out := &ListAliasesOutput{Aliases: []*AliasConfiguration{}}
@@ -362,7 +347,7 @@ func (r *Registry) ListAliases(account, functionName string, in ListAliasesInput
 		if in.FunctionVersion != "" && a.FunctionVersion != in.FunctionVersion {
 			continue
 		}
-		out.Aliases = append(out.Aliases, a.configuration(r.qualifiedARN(account, t.name, a.Name)))
+		out.Aliases = append(out.Aliases, a.configuration(r.qualifiedARN(account, fn.Name, a.Name)))
 	}
 	if i < len(names) {
 		m := encodeMarker(names[i-1])

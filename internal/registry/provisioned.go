@@ -465,31 +465,9 @@ func (fn *Function) dropProvisioned(q string) {
 // ProvisionedConcurrencyConfig.Fill. It reads memory only.
 func (r *Registry) ListProvisionedConcurrencyConfigs(account string, in ListProvisionedInput) (*ListProvisionedConcurrencyConfigsOutput, error) {
 	var v violations
-	if in.MaxItems != 0 {
-		v.intRange(int64(in.MaxItems), "maxItems", 1, 50)
-	}
-	ref, _ := parseName(in.FunctionName, managementName, &v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	t, err := r.resolveRef(account, ref, "")
+	fn, after, limit, err := r.listPage(account, in.FunctionName, in.Marker, in.MaxItems, 50, 50, &v)
 	if err != nil {
 		return nil, err
-	}
-	if err := t.unqualified(); err != nil {
-		return nil, err
-	}
-	fn := r.Function(account, t.name)
-	if fn == nil {
-		return nil, r.notFound(account, t.name, "")
-	}
-	after, err := decodeMarker(in.Marker)
-	if err != nil {
-		return nil, err
-	}
-	limit := in.MaxItems
-	if limit == 0 {
-		limit = 50
 	}
 	out := &ListProvisionedConcurrencyConfigsOutput{ProvisionedConcurrencyConfigs: []*ProvisionedConcurrencyConfig{}}
 	last := ""
@@ -502,7 +480,7 @@ func (r *Registry) ListProvisionedConcurrencyConfigs(account string, in ListProv
 			break
 		}
 		c := r.provisionedResponse(fn, q, fn.Provisioned[q])
-		c.FunctionArn = r.qualifiedARN(account, t.name, q)
+		c.FunctionArn = r.qualifiedARN(account, fn.Name, q)
 		out.ProvisionedConcurrencyConfigs = append(out.ProvisionedConcurrencyConfigs, c)
 		last = q
 	}

@@ -129,24 +129,9 @@ func (fn *Function) versionOrder() []*Version {
 // marker names the last version of the page.
 func (r *Registry) ListVersionsByFunction(account, functionName string, in ListVersionsInput) (*ListVersionsOutput, error) {
 	var v violations
-	if in.MaxItems != 0 {
-		v.intRange(int64(in.MaxItems), "maxItems", 1, 10000)
-	}
-	t, err := r.updateTarget(account, functionName, &v)
+	fn, after, limit, err := r.listPage(account, functionName, in.Marker, in.MaxItems, 10000, maxListPage, &v)
 	if err != nil {
 		return nil, err
-	}
-	after, err := decodeMarker(in.Marker)
-	if err != nil {
-		return nil, err
-	}
-	fn := r.Function(account, t.name)
-	if fn == nil {
-		return nil, r.notFound(account, t.name, "")
-	}
-	limit := in.MaxItems
-	if limit == 0 || limit > maxListPage {
-		limit = maxListPage
 	}
 	all := fn.versionOrder()
 	i := 0
@@ -169,6 +154,32 @@ func (r *Registry) ListVersionsByFunction(account, functionName string, in ListV
 		out.NextMarker = &m
 	}
 	return out, nil
+}
+
+// listPage resolves what a List operation of one function's parts (its
+// versions, aliases, provisioned configs) shares: the function, named
+// without a qualifier, the marker decoded, and the page size (maxItems, at
+// most maxPage; 0 means maxPage); maxItems above modelMax is a validation
+// error. v holds the operation's own violations, reported with maxItems's.
+func (r *Registry) listPage(account, functionName, marker string, maxItems, modelMax, maxPage int, v *violations) (fn *Function, after string, limit int, err error) {
+	if maxItems != 0 {
+		v.intRange(int64(maxItems), "maxItems", 1, int64(modelMax))
+	}
+	t, err := r.unqualifiedTarget(account, functionName, v)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if fn = r.Function(account, t.name); fn == nil {
+		return nil, "", 0, r.notFound(account, t.name, "")
+	}
+	if after, err = decodeMarker(marker); err != nil {
+		return nil, "", 0, err
+	}
+	limit = maxItems
+	if limit == 0 || limit > maxPage {
+		limit = maxPage
+	}
+	return fn, after, limit, nil
 }
 
 // versionAfter reports whether version v comes after the marker's version
