@@ -12,7 +12,7 @@ import (
 
 // BenchmarkInvokeAlias compares warm invokes of $LATEST with invokes
 // through an alias that splits traffic between two published versions, in
-// the same run:
+// the same run, with a version-qualified invoke (no routing) between them:
 //
 //	go test ./e2e -run '^$' -bench BenchmarkInvokeAlias -count 6 | tee alias.txt
 //	benchstat -col /target alias.txt
@@ -44,6 +44,7 @@ func BenchmarkInvokeAlias(b *testing.B) {
 	for _, tg := range []struct{ name, path string }{
 		{"latest", "/2015-03-31/functions/noop/invocations"},
 		{"alias", "/2015-03-31/functions/noop/invocations?Qualifier=live"},
+		{"version", "/2015-03-31/functions/noop/invocations?Qualifier=1"},
 	} {
 		req := lambdadtest.Sign(b, d.URL, "POST", tg.path, payload)
 		// Warm both versions behind the alias.

@@ -409,9 +409,10 @@ func (fn *Function) resolve(qualifier string) *Version {
 // ARN the caller invoked: qualified when the caller named a qualifier.
 func (r *Registry) ResolveInvoke(account, functionName, qualifier string) (*Version, string, error) {
 	var t target
-	if qualifier == "" && isPlainName(functionName) {
-		// The common case needs no pattern matching.
-		t = target{account: account, name: functionName}
+	if isPlainName(functionName) && (qualifier == "" || isPlainName(qualifier)) {
+		// The common cases (a name, perhaps a version number or alias) need
+		// no pattern matching.
+		t = target{account: account, name: functionName, qualifier: qualifier}
 	} else {
 		var err error
 		if t, err = r.target(account, functionName, qualifier, namespacedName); err != nil {

@@ -240,3 +240,25 @@ func TestAliases(t *testing.T) {
 		t.Errorf("deleting a deleted alias: %v", err)
 	}
 }
+
+func BenchmarkResolveInvokeQualified(b *testing.B) {
+	e := newEnv(b)
+	ctx := b.Context()
+	e.create("bench")
+	if _, err := e.reg.PublishVersion(ctx, testAccount, "bench", &PublishVersionInput{}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.reg.CreateAlias(ctx, testAccount, "bench", &AliasInput{Name: ptr("live"), FunctionVersion: ptr("1")}); err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []string{"", "1", "live"} {
+		b.Run("qualifier="+q, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := e.reg.ResolveInvoke(testAccount, "bench", q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
