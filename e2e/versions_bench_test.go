@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -12,7 +14,8 @@ import (
 
 // BenchmarkInvokeAlias compares warm invokes of $LATEST with invokes
 // through an alias that splits traffic between two published versions, in
-// the same run, with a version-qualified invoke (no routing) between them:
+// the same run, with a version-qualified invoke (no routing) and a client
+// that splits its invokes 50/50 between the two versions itself:
 //
 //	go test ./e2e -run '^$' -bench BenchmarkInvokeAlias -count 6 | tee alias.txt
 //	benchstat -col /target alias.txt
@@ -56,4 +59,26 @@ func BenchmarkInvokeAlias(b *testing.B) {
 		}
 		b.Run("target="+tg.name, func(b *testing.B) { benchSequential(b, d.URL, req, 200) })
 	}
+	// The same 50/50 split without an alias: the client picks version 1 or
+	// 2 itself. What the alias costs beyond this is the alias's own cost.
+	reqs := []*lambdadtest.SignedRequest{
+		lambdadtest.Sign(b, d.URL, "POST", "/2015-03-31/functions/noop/invocations?Qualifier=1", payload),
+		lambdadtest.Sign(b, d.URL, "POST", "/2015-03-31/functions/noop/invocations?Qualifier=2", payload),
+	}
+	b.Run("target=versions-alternating", func(b *testing.B) {
+		client := lambdadtest.KeepAliveClient(1)
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			req := reqs[rand.IntN(2)]
+			start := time.Now()
+			status, body, err := req.Do(client, d.URL)
+			lat = append(lat, time.Since(start))
+			if err != nil || status != 200 {
+				b.Fatalf("status %d: %s %v", status, body, err)
+			}
+		}
+		b.StopTimer()
+		reportPercentiles(b, lat)
+	})
 }
