@@ -187,7 +187,10 @@ func TestLayerVersionLifecycle(t *testing.T) {
 			_, err := e.reg.GetLayerVersionByArn(ctx, testAccount, "arn:aws:lambda:us-east-1:123456789012:layer:l:9")
 			return err
 		}(), awserr.ResourceNotFound, "The resource you requested does not exist."},
-		{"filter runtime", func() error { _, err := e.reg.ListLayers(ctx, testAccount, ListLayersInput{CompatibleRuntime: "x"}); return err }(), awserr.Validation,
+		{"filter runtime", func() error {
+			_, err := e.reg.ListLayers(ctx, testAccount, ListLayersInput{CompatibleRuntime: "x"})
+			return err
+		}(), awserr.Validation,
 			"1 validation error detected: Value 'x' at 'compatibleRuntime' failed to satisfy constraint: Member must satisfy enum value set: [" + listRuntimes + "]"},
 		{"filter architecture", func() error {
 			_, err := e.reg.ListLayerVersions(ctx, testAccount, "l", ListLayersInput{CompatibleArchitecture: "x"})
@@ -461,7 +464,10 @@ func TestLayerVersionPolicy(t *testing.T) {
 			_, err := e.reg.AddLayerVersionPermission(ctx, testAccount, "nope", "1", "", &AddLayerVersionPermissionInput{StatementId: ptr("x"), Action: ptr("lambda:GetLayerVersion"), Principal: ptr("*")})
 			return err
 		}(), awserr.ResourceNotFound, "Layer version arn:aws:lambda:us-east-1:123456789012:layer:nope:1 does not exist."},
-		{"add to missing version", func() error { _, err := e.reg.AddLayerVersionPermission(ctx, testAccount, "l", "2", "", &AddLayerVersionPermissionInput{StatementId: ptr("x"), Action: ptr("lambda:GetLayerVersion"), Principal: ptr("*")}); return err }(),
+		{"add to missing version", func() error {
+			_, err := e.reg.AddLayerVersionPermission(ctx, testAccount, "l", "2", "", &AddLayerVersionPermissionInput{StatementId: ptr("x"), Action: ptr("lambda:GetLayerVersion"), Principal: ptr("*")})
+			return err
+		}(),
 			awserr.ResourceNotFound, "Layer version arn:aws:lambda:us-east-1:123456789012:layer:l:2 does not exist."},
 		{"get missing version", func() error { _, err := e.reg.GetLayerVersionPolicy(ctx, testAccount, "l", "2"); return err }(),
 			awserr.ResourceNotFound, "Layer version arn:aws:lambda:us-east-1:123456789012:layer:l:2 does not exist."},
