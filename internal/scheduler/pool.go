@@ -33,13 +33,19 @@ func newPool(fn Function) *pool { return &pool{fn: fn} }
 func (p *pool) take() *environment {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := len(p.idle)
+	return popWarmest(&p.idle)
+}
+
+// popWarmest removes and returns the last (most recently used) environment
+// of *idle, or nil when it is empty. The caller holds the pool's lock.
+func popWarmest(idle *[]*environment) *environment {
+	n := len(*idle)
 	if n == 0 {
 		return nil
 	}
-	e := p.idle[n-1]
-	p.idle[n-1] = nil
-	p.idle = p.idle[:n-1]
+	e := (*idle)[n-1]
+	(*idle)[n-1] = nil
+	*idle = (*idle)[:n-1]
 	return e
 }
 

@@ -272,14 +272,7 @@ func (p *pool) provisionedGone(e *environment) {
 func (p *pool) takeProvisioned() *environment {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := len(p.provIdle)
-	if n == 0 {
-		return nil
-	}
-	e := p.provIdle[n-1]
-	p.provIdle[n-1] = nil
-	p.provIdle = p.provIdle[:n-1]
-	return e
+	return popWarmest(&p.provIdle)
 }
 
 // putProvisioned returns a healthy provisioned environment after an
