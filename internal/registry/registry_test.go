@@ -376,8 +376,18 @@ func TestResolveSeesChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Callbacks run on Run's goroutine after the index changed; the delete
-	// has been applied, so every callback has been called.
+	// Callbacks run on Run's goroutine just after the index changed: the
+	// delete has been applied, and its callback is called at once or soon.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(changes)
+		mu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(changes) != 3 {
