@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdad/lambdad/internal/lambdadtest"
+	"github.com/lambdad/lambdad/internal/sandbox"
 )
 
 // deploy creates a provided.al2023 function from zip and returns its name.
@@ -436,7 +437,7 @@ func runtimeProcesses(pid int) []int {
 	var out []int
 	for _, p := range descendants(pid) {
 		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-		if err == nil && !strings.Contains(string(cmdline), "sandbox-init") {
+		if err == nil && !strings.Contains(string(cmdline), "sandbox-init") && !strings.Contains(string(cmdline), sandbox.InitExeName) {
 			out = append(out, p)
 		}
 	}

@@ -86,6 +86,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	sb, err := sandbox.NewManager(sandbox.Config{
 		Isolation:   cfg.Isolation,
+		InitExe:     d.initExe(),
 		HiddenPaths: []string{dataDir},
 		WorkDir:     filepath.Join(dataDir, "sandbox"),
 	}, d.log.With("component", "sandbox"))
@@ -256,4 +257,18 @@ func retireChanged(sched *scheduler.Scheduler, c registry.Change) {
 			}
 		}
 	}
+}
+
+// initExe is the lambdad-init beside this binary, or "" to have the
+// sandbox start lambdad itself as the init of every environment.
+func (d *Daemon) initExe() string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	exe, err := sandbox.FindInitExe(self)
+	if err != nil {
+		d.log.Warn("not using lambdad-init", "err", err)
+	}
+	return exe
 }

@@ -45,11 +45,13 @@ func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		buildPath = filepath.Join(scratch(), "lambdad")
-		args := []string{"build", "-o", buildPath}
+		args := []string{"build", "-o", scratch() + string(filepath.Separator)}
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		args = append(args, "./cmd/lambdad")
+		// lambdad-init beside lambdad starts every isolated environment,
+		// as it does for a user who builds ./cmd/... (see the README).
+		args = append(args, "./cmd/lambdad", "./cmd/lambdad-init")
 		cmd := exec.Command("go", args...)
 		cmd.Dir = moduleRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -4,6 +4,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -66,7 +67,7 @@ func awaitWarm(b *testing.B, m *sandbox.Manager, n int) {
 	}
 }
 
-func newBenchManager(b *testing.B, mode sandbox.Mode, warm int) *sandbox.Manager {
+func newBenchManager(b *testing.B, mode sandbox.Mode, warm int, tweaks ...func(sandbox.Config) sandbox.Config) *sandbox.Manager {
 	b.Helper()
 	if mode == sandbox.Isolated && !canIsolate() {
 		b.Skip("isolated mode needs Linux and root")
@@ -80,6 +81,9 @@ func newBenchManager(b *testing.B, mode sandbox.Mode, warm int) *sandbox.Manager
 	}
 	if mode == sandbox.Isolated {
 		cfg.Isolation = sandbox.IsolationOn
+	}
+	for _, tweak := range tweaks {
+		cfg = tweak(cfg)
 	}
 	m, err := sandbox.NewManager(cfg, nil)
 	if err != nil {
@@ -97,9 +101,42 @@ func newBenchManager(b *testing.B, mode sandbox.Mode, warm int) *sandbox.Manager
 // /bin/sleep each), as a burst of invokes does, and reports the wall time
 // until every one runs: the warm pool is soon empty, so this measures how
 // fast inits start and join their cgroups when many do so together.
+//
+// The process holds files=N more open descriptors meanwhile, as lambdad
+// does with ~N/5 environments running (Runtime API sockets, output pipes,
+// pidfds), and starts its inits from the spawner or, with spawner=off,
+// from its own descriptor table, which every start then copies and closes.
 func BenchmarkStartBurst(b *testing.B) {
+	for _, files := range []int{0, 5000} {
+		for _, spawner := range []bool{true, false} {
+			b.Run(fmt.Sprintf("files=%d/spawner=%s", files, onOff(spawner)), func(b *testing.B) {
+				var tweaks []func(sandbox.Config) sandbox.Config
+				if !spawner {
+					tweaks = append(tweaks, sandbox.WithoutSpawner)
+				}
+				m := newBenchManager(b, sandbox.Isolated, 0, tweaks...)
+				for range files {
+					f, err := os.Open(os.DevNull)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.Cleanup(func() { f.Close() })
+				}
+				benchBurst(b, m)
+			})
+		}
+	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func benchBurst(b *testing.B, m *sandbox.Manager) {
 	const n = 200
-	m := newBenchManager(b, sandbox.Isolated, 0)
 	code := b.TempDir()
 	var wall time.Duration
 	for b.Loop() {

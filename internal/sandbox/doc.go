@@ -63,14 +63,21 @@
 //
 // # The init and the warm pool
 //
-// Isolation is set up by the init: Config.SelfExe re-executed with the
-// hidden sandbox-init subcommand, which main dispatches to InitMain. The
-// init builds the root in its private mount namespace, pivots into it, drops
+// Isolation is set up by the init: Config.InitExe (lambdad-init, a small
+// binary that runs InitMain and starts in ~2 ms of CPU) when it passes the
+// start-up test, else Config.SelfExe re-executed with the hidden
+// sandbox-init subcommand, which main dispatches to InitMain (~6-9 ms: the
+// package initialisation and page faults of a large program). The init
+// builds the root in its private mount namespace, pivots into it, drops
 // privileges and executes the runtime in its own place, so no Go process
 // stays behind.
 //
-// Starting a Go binary as large as lambdad takes several milliseconds, so a
-// Manager keeps Config.WarmInits inits started ahead of need: each already
+// Inits are forked by the spawner, a thread of lambdad with a descriptor
+// table of its own (unshared when the Manager starts, holding almost
+// nothing): a child forked from lambdad's own table would copy and close
+// its thousands of descriptors on every start once many environments run.
+//
+// Starting an init still takes milliseconds, so a Manager keeps Config.WarmInits inits started ahead of need: each already
 // in a cgroup v2 cgroup of its own (named warm-<random>: cgroup v2 forbids
 // renaming), with the part of the root every environment shares already
 // built, waiting on a socket for its environment and the runtime's stdin,

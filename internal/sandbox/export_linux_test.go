@@ -33,3 +33,14 @@ func KillWarmInits(m *Manager, wait bool) int {
 	}
 	return len(ws)
 }
+
+// UsesSpawner reports whether m starts its inits from the spawner.
+func UsesSpawner(m *Manager) bool { return m.sys != nil && m.sys.spawner != nil }
+
+// InitArgv returns the command m starts its inits with.
+func InitArgv(m *Manager) []string {
+	if m.sys == nil {
+		return nil
+	}
+	return m.sys.initArgv
+}

@@ -6,3 +6,10 @@ func WithLegacyRemount(cfg Config) Config {
 	cfg.legacyRemount = true
 	return cfg
 }
+
+// WithoutSpawner makes a Manager made with cfg fork its inits from
+// lambdad's own descriptor table, as where the spawner cannot start.
+func WithoutSpawner(cfg Config) Config {
+	cfg.noSpawner = true
+	return cfg
+}

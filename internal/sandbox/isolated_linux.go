@@ -75,8 +75,51 @@ type initProc struct {
 
 // spawnInit starts an init in new mount, PID, IPC and UTS namespaces,
 // inside the cgroup open at cgroupFD if that is not -1, and sends it the
-// prepareConfig.
+// prepareConfig. The spawner starts it, or, where the spawner could not
+// start, lambdad's own table is copied for it.
 func (m *Manager) spawnInit(cgroupFD int) (*initProc, error) {
+	var w *initProc
+	var err error
+	if m.sys.spawner != nil {
+		w, err = m.spawnInitFromSpawner(cgroupFD)
+	} else {
+		w, err = m.spawnInitHere(cgroupFD)
+	}
+	if err != nil {
+		return nil, err
+	}
+	prep, err := json.Marshal(prepareConfig{Root: m.sys.root, Hidden: m.hidden, LegacyRemount: m.cfg.legacyRemount})
+	if err == nil {
+		err = unix.Sendmsg(w.ctrl, prep, nil, nil, unix.MSG_NOSIGNAL)
+	}
+	if err != nil {
+		w.discard()
+		return nil, fmt.Errorf("prepare sandbox init: %w", err)
+	}
+	return w, nil
+}
+
+func (m *Manager) spawnInitFromSpawner(cgroupFD int) (*initProc, error) {
+	s, err := m.sys.spawner.spawn(cgroupFD)
+	if err != nil {
+		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	// A child not yet reaped: FindProcess cannot fail.
+	proc, err := os.FindProcess(s.pid)
+	if err != nil {
+		closeAll([]int{s.ctrl, s.status, s.pidfd})
+		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	return &initProc{
+		proc:       proc,
+		pidfd:      s.pidfd,
+		ctrl:       s.ctrl,
+		status:     os.NewFile(uintptr(s.status), "status"),
+		clonedInto: s.clonedInto,
+	}, nil
+}
+
+func (m *Manager) spawnInitHere(cgroupFD int) (*initProc, error) {
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("create init socket: %w", err)
@@ -100,11 +143,11 @@ func (m *Manager) spawnInit(cgroupFD int) (*initProc, error) {
 	pidfd := -1
 	start := func(intoCgroup bool) (*os.Process, error) {
 		sys := childAttr(&pidfd)
-		sys.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+		sys.Cloneflags = initCloneflags
 		if intoCgroup {
 			sys.UseCgroupFD, sys.CgroupFD = true, cgroupFD
 		}
-		return os.StartProcess(m.cfg.SelfExe, append([]string{m.cfg.SelfExe}, m.cfg.InitCommand...), &os.ProcAttr{
+		return os.StartProcess(m.sys.initArgv[0], m.sys.initArgv, &os.ProcAttr{
 			Dir: "/",
 			Env: []string{initEnv + "=1"},
 			// The init's own stderr is lambdad's, for a crash before it
@@ -128,14 +171,6 @@ func (m *Manager) spawnInit(cgroupFD int) (*initProc, error) {
 		return nil, fmt.Errorf("start sandbox init: %w", err)
 	}
 	w.pidfd = pidfd
-	prep, err := json.Marshal(prepareConfig{Root: m.sys.root, Hidden: m.hidden, LegacyRemount: m.cfg.legacyRemount})
-	if err == nil {
-		err = unix.Sendmsg(w.ctrl, prep, nil, nil, unix.MSG_NOSIGNAL)
-	}
-	if err != nil {
-		w.discard()
-		return nil, fmt.Errorf("prepare sandbox init: %w", err)
-	}
 	return w, nil
 }
 

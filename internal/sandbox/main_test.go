@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == sandbox.InitSubcommand {
 		os.Exit(sandbox.InitMain(os.Args[2:]))
 	}
+	// A copy named lambdad-init is an InitExe, as cmd/lambdad-init is.
+	if filepath.Base(os.Args[0]) == sandbox.InitExeName {
+		os.Exit(sandbox.InitMain(os.Args[1:]))
+	}
 	if os.Getenv(helperEnv) == "1" {
 		os.Exit(helperMain(os.Args[1:]))
 	}

@@ -82,6 +82,12 @@ type Config struct {
 	// InitCommand is the argument list that makes SelfExe run InitMain
 	// ({InitSubcommand} by default).
 	InitCommand []string
+	// InitExe, when set, is a small binary that runs InitMain when started
+	// without arguments (lambdad-init; see FindInitExe). Isolated mode
+	// starts it instead of SelfExe, which is a large program that takes
+	// several milliseconds of CPU to start, unless it fails the start-up
+	// test; then SelfExe serves.
+	InitExe string
 	// CgroupRoot names the cgroup that holds the environments' cgroups (in a
 	// cgroup named after lambdad's pid): a relative name is created under
 	// lambdad's own cgroup in each hierarchy, an absolute one under the
@@ -106,6 +112,7 @@ type Config struct {
 	WarmInits int
 
 	legacyRemount bool // tests: remount read-only mount by mount
+	noSpawner     bool // tests: start inits from lambdad's own descriptor table
 }
 
 // Manager starts environments. It is safe for concurrent use.

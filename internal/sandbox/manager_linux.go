@@ -26,6 +26,11 @@ type system struct {
 	root   string     // mount point of every environment's new root (in its own namespace)
 	empty  string     // an empty directory, the probe's code
 	cgroup *cgroupSet // where limits go
+	// initArgv starts an init: InitExe, or SelfExe and InitCommand.
+	initArgv []string
+	// spawner starts inits from a thread with a small descriptor table;
+	// nil where that thread could not start.
+	spawner *spawner
 
 	// The warm pool: inits started ahead of need, so that a Start does not
 	// wait for a Go program to start (several milliseconds for lambdad).
@@ -125,6 +130,9 @@ func (s *system) shutdown() {
 
 func (s *system) close() error {
 	s.shutdown()
+	if s.spawner != nil {
+		s.spawner.close()
+	}
 	return s.cgroup.close()
 }
 
@@ -155,9 +163,6 @@ func (m *Manager) setupIsolation() (string, error) {
 	if err := checkPrivileges(); err != nil {
 		return "", err
 	}
-	if fi, err := os.Stat(m.cfg.SelfExe); err != nil || !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("sandbox init binary: %w", errors.Join(err, errors.New("not a regular file")))
-	}
 	s := &system{root: filepath.Join(m.workDir, "root"), empty: filepath.Join(m.workDir, "empty")}
 	if err := os.MkdirAll(s.root, 0o700); err != nil {
 		return "", fmt.Errorf("create sandbox root: %w", err)
@@ -167,15 +172,49 @@ func (m *Manager) setupIsolation() (string, error) {
 	}
 	s.cgroup = detectCgroups(m.cfg.CgroupRoot)
 	m.sys = s
-	if err := m.probe(); err != nil {
+	var err error
+	if m.cfg.InitExe != "" {
+		if err = m.useInit([]string{m.cfg.InitExe}); err != nil {
+			m.log.Warn("sandbox init binary failed its test: lambdad starts itself as the init", "init", m.cfg.InitExe, "err", err)
+		}
+	}
+	if m.cfg.InitExe == "" || err != nil {
+		err = m.useInit(append([]string{m.cfg.SelfExe}, m.cfg.InitCommand...))
+	}
+	if err != nil {
 		_ = s.close()
 		m.sys = nil
-		return "", fmt.Errorf("test sandbox: %w", err)
+		return "", err
 	}
 	if m.cfg.WarmInits > 0 {
 		m.keepWarm(m.cfg.WarmInits)
 	}
 	return "root: mount, PID, IPC and UTS namespaces, a uid per environment; network shared", nil
+}
+
+// useInit makes argv the command of every init, after a probe environment
+// started with it works.
+func (m *Manager) useInit(argv []string) error {
+	if fi, err := os.Stat(argv[0]); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("sandbox init binary: %w", errors.Join(err, errors.New("not a regular file")))
+	}
+	s := m.sys
+	s.initArgv = argv
+	if !m.cfg.noSpawner {
+		sp, err := startSpawner(argv, []string{initEnv + "=1"})
+		if err != nil {
+			m.log.Warn("sandbox spawner: inits start from lambdad's own descriptor table", "err", err)
+		}
+		s.spawner = sp
+	}
+	if err := m.probe(); err != nil {
+		if s.spawner != nil {
+			s.spawner.close()
+			s.spawner = nil
+		}
+		return fmt.Errorf("test sandbox: %w", err)
+	}
+	return nil
 }
 
 // checkPrivileges fails unless lambdad is root with CAP_SYS_ADMIN.
