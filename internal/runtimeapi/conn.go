@@ -55,6 +55,12 @@ type conn struct {
 	nextTok chan struct{}
 	req     request
 	body    body
+
+	// direct: body reads at least this large bypass the read buffer
+	// (directReadMin, or streamReadBufferSize while bigBuffer's is in use).
+	direct int
+	big    *[streamReadBufferSize]byte // bigBuffer's buffer, from streamReadPool
+	small  []byte                      // the read buffer bigBuffer put aside
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -65,6 +71,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		wbuf:    make([]byte, 0, 512),
 		nextTok: make(chan struct{}, 1),
 		req:     request{id: make([]byte, 0, 64)},
+		direct:  directReadMin,
 	}
 }
 
@@ -402,7 +409,7 @@ func (c *conn) read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if c.r == c.w {
-		if len(p) >= directReadMin {
+		if len(p) >= c.direct {
 			return c.nc.Read(p)
 		}
 		if err := c.fill(len(c.buf)); err != nil {

@@ -76,9 +76,12 @@
 // streaming included (6 MiB limit), while InvokeStream forwards whatever
 // arrives on /response — chunked or not, with or without the mode header —
 // to its io.Writer as it arrives (Limits.MaxStreamResponse, 200 MiB). The
-// conn goroutine reads the body into one of two pooled 128 KiB buffers and queues it
-// (stream.go); the InvokeStream goroutine writes it to the caller and hands
-// the buffer back, so a slow caller slows the runtime's writes down. Error
+// conn goroutine reads the body into a pooled 512 KiB ring (stream.go) and
+// the InvokeStream goroutine writes whatever has arrived to the caller in
+// one Write, flushing it when nothing more has: bursts coalesce while the
+// caller is busy, and a byte that arrives while it is idle goes out at once.
+// The conn waits when the ring is full, so a slow caller slows the
+// runtime's writes down. Error
 // trailers after streamed bytes, a body over the limit (413 to the runtime)
 // and a body that breaks off after some bytes (Runtime.TruncatedResponse)
 // end the stream as a function error; a /error is never streamed.

@@ -305,18 +305,29 @@ func (s *Server) begin(ctx context.Context, inv *Invocation, st *stream) error {
 	return nil
 }
 
+// alwaysReady is a closed channel: a receive from it never blocks.
+var alwaysReady = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // wait waits for the answer to inv. For an InvokeStream (st set) it writes
 // the streamed body to w meanwhile; after a failed Write it keeps reading
 // the body but drops it.
 func (s *Server) wait(ctx context.Context, inv *Invocation, st *stream, w io.Writer) (*Response, error) {
-	var data chan []byte // nil, which never delivers, for Invoke
+	var ready <-chan struct{} // nil, which never delivers, for Invoke
 	if st != nil {
-		data = st.data
+		ready = st.ready
 	}
 	for {
 		select {
-		case p := <-data:
-			st.write(w, p)
+		case <-ready:
+			// One Write per round, so that ctx is heeded between Writes.
+			ready = st.ready
+			if st.writeNext(w) {
+				ready = alwaysReady
+			}
 		case r := <-s.result:
 			if st != nil {
 				// The conn queued every chunk before delivering r.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,25 +15,49 @@ import (
 	"github.com/lambdad/lambdad/internal/runtimeapi"
 )
 
-// chunkWriter records what InvokeStream writes and signals each Write.
+// chunkWriter records what InvokeStream writes and signals each Write. It
+// is a runtimeapi.Flusher that records after which Write each Flush came.
 type chunkWriter struct {
-	mu     sync.Mutex
-	chunks []string
-	wrote  chan struct{}
-	err    error // returned by every Write when set
+	mu      sync.Mutex
+	chunks  []string
+	flushes []int // len(chunks) at each Flush
+	wrote   chan struct{}
+	err     error         // returned by every Write when set
+	gate    chan struct{} // when set, the first Write waits for it to close
 }
 
 func newChunkWriter() *chunkWriter { return &chunkWriter{wrote: make(chan struct{}, 1024)} }
 
+var _ runtimeapi.Flusher = (*chunkWriter)(nil)
+
 func (w *chunkWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	w.chunks = append(w.chunks, string(p))
+	first := len(w.chunks) == 1
 	w.mu.Unlock()
 	w.wrote <- struct{}{}
+	if first && w.gate != nil {
+		<-w.gate
+	}
 	if w.err != nil {
 		return 0, w.err
 	}
 	return len(p), nil
+}
+
+func (w *chunkWriter) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flushes = append(w.flushes, len(w.chunks))
+	return nil
+}
+
+// written returns the chunks written so far and after how many of them
+// each Flush came.
+func (w *chunkWriter) written() (chunks []string, flushes []int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.chunks), slices.Clone(w.flushes)
 }
 
 func (w *chunkWriter) String() string {
@@ -145,23 +172,27 @@ func TestStreamBodies(t *testing.T) {
 	}
 }
 
-// TestStreamArrivesAsSent checks that a chunk reaches the writer before
-// the runtime sends the next one.
+// TestStreamArrivesAsSent checks that a chunk reaches the writer, and is
+// flushed, before the runtime sends the next one.
 func TestStreamArrivesAsSent(t *testing.T) {
 	s, addr := newServer(t, runtimeapi.Limits{})
 	c := dialRaw(t, addr)
 	a := handOutStream(t, testContext(t, 10*time.Second), s, c, newChunkWriter())
 	c.send(postChunked(responsePath(a.inv.RequestID), "", "Lambda-Runtime-Function-Response-Mode: streaming"))
-	for _, chunk := range []string{"first", "second", "third"} {
+	for i, chunk := range []string{"first", "second", "third"} {
 		c.send(chunked([]string{chunk})[:len(chunk)+len(";ext=1\r\n\r\n")+1])
 		select {
 		case <-a.w.wrote:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("chunk %q not written", chunk)
 		}
-		if got := a.w.chunks[len(a.w.chunks)-1]; got != chunk {
-			t.Fatalf("wrote %q, want %q", got, chunk)
-		}
+		waitFor(t, "a flush after "+chunk, func() bool {
+			chunks, flushes := a.w.written()
+			if chunks[len(chunks)-1] != chunk {
+				t.Fatalf("wrote %q, want %q", chunks[len(chunks)-1], chunk)
+			}
+			return len(flushes) == i+1 && flushes[i] == i+1
+		})
 	}
 	if !a.running() {
 		t.Fatal("InvokeStream returned before the body ended")
@@ -170,6 +201,64 @@ func TestStreamArrivesAsSent(t *testing.T) {
 	c.expect(202, accepted)
 	if r, err := a.wait(t); err != nil || r.FunctionError || len(r.Body) != 0 {
 		t.Fatalf("got %+v, %v", r, err)
+	}
+}
+
+// TestStreamCoalesces checks that what arrives while a Write is under way
+// goes out in one Write, flushed once.
+func TestStreamCoalesces(t *testing.T) {
+	s, addr := newServer(t, runtimeapi.Limits{})
+	c := dialRaw(t, addr)
+	w := newChunkWriter()
+	w.gate = make(chan struct{})
+	a := handOutStream(t, testContext(t, 10*time.Second), s, c, w)
+	c.send(postChunked(responsePath(a.inv.RequestID), "5\r\nfirst\r\n"))
+	<-w.wrote // the first Write waits for the gate
+	c.send(chunked([]string{"se", "co", "nd"}))
+	// The body has been read (and the answer delivered) when the runtime
+	// gets its 202.
+	c.expect(202, accepted)
+	close(w.gate)
+	if r, err := a.wait(t); err != nil || r.FunctionError {
+		t.Fatalf("got %+v, %v", r, err)
+	}
+	chunks, flushes := w.written()
+	if want := []string{"first", "second"}; !slices.Equal(chunks, want) {
+		t.Errorf("wrote %q, want %q", chunks, want)
+	}
+	if want := []int{2}; !slices.Equal(flushes, want) {
+		t.Errorf("flushed after writes %v, want %v", flushes, want)
+	}
+}
+
+// TestStreamPipelined checks that a request pipelined after a streamed
+// body of many small chunks (read through the conn's larger buffer while it
+// streams) is served: one that fits the conn's usual buffer, and one with a
+// 20 KiB header that does not.
+func TestStreamPipelined(t *testing.T) {
+	for _, pad := range []int{0, 20 << 10} {
+		t.Run(fmt.Sprintf("pad=%d", pad), func(t *testing.T) {
+			s, addr := newServer(t, runtimeapi.Limits{})
+			c := dialRaw(t, addr)
+			a := handOutStream(t, testContext(t, 10*time.Second), s, c, newChunkWriter())
+			chunks := make([]string, 3000)
+			for i := range chunks {
+				chunks[i] = fmt.Sprintf("%099d\n", i)
+			}
+			next := getNext
+			if pad > 0 {
+				next = strings.Replace(getNext, "\r\n\r\n", "\r\nX-Pad: "+strings.Repeat("p", pad)+"\r\n\r\n", 1)
+			}
+			c.send(postChunked(responsePath(a.inv.RequestID), chunked(chunks)) + next)
+			c.expect(202, accepted)
+			if r, err := a.wait(t); err != nil || r.FunctionError {
+				t.Fatalf("got %+v, %v", r, err)
+			}
+			if got, want := a.w.String(), strings.Join(chunks, ""); got != want {
+				t.Fatalf("streamed %d bytes, want %d", len(got), len(want))
+			}
+			waitFor(t, "the pipelined GET /next to park", func() bool { return s.ParkedPolls() == 1 })
+		})
 	}
 }
 
@@ -222,8 +311,9 @@ func TestStreamContextEnds(t *testing.T) {
 	if _, err := a.wait(t); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	// More body: the conn finds the invocation gone and closes.
-	c.send(chunked([]string{strings.Repeat("z", 1<<20)}))
+	// More body: the conn finds the invocation gone and closes, maybe
+	// before it is all sent (a reset).
+	_, _ = io.WriteString(c.nc, chunked([]string{strings.Repeat("z", 1<<20)}))
 	waitFor(t, "the connection to close", func() bool { return s.Conns() == 0 })
 }
 
