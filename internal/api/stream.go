@@ -109,8 +109,13 @@ func (s *Server) syncRequest(r *http.Request, c *call) (*scheduler.Request, *sch
 }
 
 // eventWriter turns the function's streamed output into PayloadChunk
-// events, one per Write, each flushed at once. It is used by one goroutine
-// at a time (the scheduler writes from the handler's goroutine).
+// events, one per Write. It is a runtimeapi.Flusher: InvokeStream flushes
+// it whenever it has written all the function has sent so far. It is used
+// by one goroutine at a time (the scheduler writes from the handler's
+// goroutine).
+// The scheduler's writer is an io.Writer; runtimeapi finds Flush on it.
+var _ interface{ Flush() error } = (*eventWriter)(nil)
+
 type eventWriter struct {
 	w             http.ResponseWriter
 	rc            *http.ResponseController
@@ -139,10 +144,15 @@ func (ew *eventWriter) Write(p []byte) (int, error) {
 	if err := ew.enc.Event(eventPayloadChunk, "application/octet-stream", p); err != nil {
 		return 0, err
 	}
-	if err := ew.rc.Flush(); err != nil {
-		return 0, err
-	}
 	return len(p), nil
+}
+
+// Flush sends the events written so far.
+func (ew *eventWriter) Flush() error {
+	if !ew.started {
+		return nil
+	}
+	return ew.rc.Flush()
 }
 
 // invokeComplete is the payload of the InvokeComplete event. It is never

@@ -67,7 +67,8 @@ func TestInvokeWithResponseStreamBeforeTheStream(t *testing.T) {
 }
 
 // TestEventWriter checks the event stream the handler writes: headers with
-// the first event, one flushed PayloadChunk per write, one InvokeComplete.
+// the first event, one PayloadChunk per write, sent by Flush (which
+// runtimeapi calls when no more has arrived), one InvokeComplete.
 func TestEventWriter(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -93,13 +94,20 @@ func TestEventWriter(t *testing.T) {
 			rec := httptest.NewRecorder()
 			ew := &eventWriter{w: rec, rc: http.NewResponseController(rec), version: "$LATEST", writeDeadline: time.Now().Add(time.Minute)}
 			ew.enc = eventstream.NewEncoder(rec)
+			if err := ew.Flush(); err != nil || rec.Flushed {
+				t.Fatalf("Flush before the first event: %v, flushed %v", err, rec.Flushed)
+			}
 			for _, w := range tt.writes {
 				if _, err := ew.Write([]byte(w)); err != nil {
 					t.Fatal(err)
 				}
-				if !rec.Flushed {
-					t.Fatal("chunk not flushed")
+				if rec.Flushed {
+					t.Fatal("Write flushed")
 				}
+				if err := ew.Flush(); err != nil || !rec.Flushed {
+					t.Fatalf("Flush: %v, flushed %v", err, rec.Flushed)
+				}
+				rec.Flushed = false
 			}
 			if err := ew.complete(&tt.res, tt.tail); err != nil {
 				t.Fatal(err)

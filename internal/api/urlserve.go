@@ -254,6 +254,7 @@ type urlStream struct {
 var _ interface {
 	Write([]byte) (int, error)
 	SetContentType(string)
+	Flush() error
 } = (*urlStream)(nil)
 
 // SetContentType learns how the runtime posted the body.
@@ -307,10 +308,17 @@ func (u *urlStream) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	if err := u.rc.Flush(); err != nil {
-		return 0, err
-	}
 	return n, nil
+}
+
+// Flush sends what was written so far; runtimeapi calls it whenever the
+// function has sent nothing more. Before the status line it does nothing
+// (flushing would send a 200 for a prelude not yet read).
+func (u *urlStream) Flush() error {
+	if !u.started {
+		return nil
+	}
+	return u.rc.Flush()
 }
 
 // finish ends a stream whose invocation returned res: a function error

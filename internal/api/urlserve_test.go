@@ -167,6 +167,10 @@ func TestURLStream(t *testing.T) {
 				if _, err := u.Write([]byte(p)); err != nil && tt.status != 502 {
 					t.Fatalf("write %d: %v", i, err)
 				}
+				// As runtimeapi does when no more has arrived.
+				if err := u.Flush(); err != nil {
+					t.Fatalf("flush %d: %v", i, err)
+				}
 			}
 			aborted := func() (aborted bool) {
 				defer func() {
