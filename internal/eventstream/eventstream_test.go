@@ -180,3 +180,49 @@ func TestDecoderUnexpectedEOF(t *testing.T) {
 		t.Fatalf("got %v, want io.ErrUnexpectedEOF", err)
 	}
 }
+
+// writeRecorder records each Write.
+type writeRecorder struct{ writes [][]byte }
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestEncoderWrites checks that an Encoder writes AppendMessage's bytes: in
+// one Write up to a 16 KiB payload, in three (prefix, payload, CRC) past it,
+// and nothing for a message it cannot encode.
+func TestEncoderWrites(t *testing.T) {
+	hs := []Header{String(HeaderEventType, "PayloadChunk"), String(HeaderContentType, "application/octet-stream")}
+	tests := []struct {
+		name   string
+		m      Message
+		writes int
+	}{
+		{"empty", Message{Headers: hs}, 1},
+		{"16 KiB", Message{Headers: hs, Payload: bytes.Repeat([]byte{'a'}, 16<<10)}, 1},
+		{"16 KiB + 1", Message{Headers: hs, Payload: bytes.Repeat([]byte{'b'}, 16<<10+1)}, 3},
+		{"1 MiB", Message{Headers: hs, Payload: bytes.Repeat([]byte("0123456789"), 100<<10)}, 3},
+		{"too large", Message{Headers: hs, Payload: make([]byte, MaxMessage)}, 0},
+		{"bad header", Message{Headers: []Header{{"", "x"}}, Payload: make([]byte, 32<<10)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var w writeRecorder
+			err := NewEncoder(&w).Encode(&tt.m)
+			if len(w.writes) != tt.writes {
+				t.Fatalf("%d writes, want %d (err %v)", len(w.writes), tt.writes, err)
+			}
+			want, wantErr := AppendMessage(nil, &tt.m)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("Encode: %v, AppendMessage: %v", err, wantErr)
+			}
+			if got := bytes.Join(w.writes, nil); !bytes.Equal(got, want) {
+				t.Fatalf("wrote %d bytes unlike AppendMessage's %d", len(got), len(want))
+			}
+			if tt.writes == 3 && len(w.writes[1]) != len(tt.m.Payload) {
+				t.Errorf("payload written as %d bytes", len(w.writes[1]))
+			}
+		})
+	}
+}

@@ -98,24 +98,36 @@ var (
 // MaxMessage bytes.
 func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 	start := len(dst)
+	dst, err := appendPrefix(dst, m.Headers, len(m.Payload))
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, m.Payload...)
+	return binary.BigEndian.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:])), nil
+}
+
+// appendPrefix appends the prelude and headers of a message with headers
+// hs and a payload of n bytes, what comes before the payload. It fails as
+// AppendMessage does, returning dst unchanged.
+func appendPrefix(dst []byte, hs []Header, n int) ([]byte, error) {
+	start := len(dst)
 	dst = append(dst, make([]byte, preludeLen)...)
-	for _, h := range m.Headers {
+	for _, h := range hs {
 		var err error
 		if dst, err = appendHeader(dst, h); err != nil {
 			return dst[:start], err
 		}
 	}
 	headersLen := len(dst) - start - preludeLen
-	dst = append(dst, m.Payload...)
-	total := len(dst) - start + 4
+	total := len(dst) - start + n + 4
 	if total > MaxMessage {
 		return dst[:start], fmt.Errorf("%w: %d bytes", ErrTooLarge, total)
 	}
-	msg := dst[start:]
-	binary.BigEndian.PutUint32(msg[0:], uint32(total))
-	binary.BigEndian.PutUint32(msg[4:], uint32(headersLen))
-	binary.BigEndian.PutUint32(msg[8:], crc32.ChecksumIEEE(msg[:8]))
-	return binary.BigEndian.AppendUint32(dst, crc32.ChecksumIEEE(msg)), nil
+	prelude := dst[start:]
+	binary.BigEndian.PutUint32(prelude[0:], uint32(total))
+	binary.BigEndian.PutUint32(prelude[4:], uint32(headersLen))
+	binary.BigEndian.PutUint32(prelude[8:], crc32.ChecksumIEEE(prelude[:8]))
+	return dst, nil
 }
 
 func appendHeader(dst []byte, h Header) ([]byte, error) {

@@ -57,6 +57,23 @@ func TestSDKDecodesOurs(t *testing.T) {
 	}
 }
 
+// TestSDKDecodesLarge checks a payload the Encoder writes uncopied, in
+// three Writes, against aws-sdk-go-v2's decoder.
+func TestSDKDecodesLarge(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 16<<10) // 256 KiB
+	var buf bytes.Buffer
+	if err := NewEncoder(&buf).Event("PayloadChunk", "application/octet-stream", payload); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sdk.NewDecoder().Decode(&buf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Payload, payload) || got.Headers.Get(HeaderEventType).String() != "PayloadChunk" {
+		t.Errorf("decoded %d bytes, headers %v", len(got.Payload), got.Headers)
+	}
+}
+
 // TestDecodeSDKs checks our decoder against aws-sdk-go-v2's encoder,
 // byte for byte after re-encoding.
 func TestDecodeSDKs(t *testing.T) {
