@@ -266,7 +266,7 @@ func (d *Daemon) initExe() string {
 	if err != nil {
 		return ""
 	}
-	exe, err := sandbox.FindInitExe(self)
+	exe, err := FindInitExe(self)
 	if err != nil {
 		d.log.Warn("not using lambdad-init", "err", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestIdentityCheckPeer(t *testing.T) {
 					t.Errorf("identity %d: uid %d, want lambdad's %d", i, id.UID(), os.Geteuid())
 				}
 				for j, c := range append(conns, own) {
-					if err := id.CheckPeer(c); err != nil {
+					if err := id.CheckPeer(c.(syscall.Conn)); err != nil {
 						t.Errorf("identity %d, connection %d: %v, want it admitted", i, j, err)
 					}
 				}
@@ -73,7 +74,7 @@ func TestIdentityCheckPeer(t *testing.T) {
 		}
 		for i, id := range ids {
 			for j, c := range conns {
-				err := id.CheckPeer(c)
+				err := id.CheckPeer(c.(syscall.Conn))
 				if i == j && err != nil {
 					t.Errorf("identity %d, its own connection: %v", i, err)
 				}
@@ -81,7 +82,7 @@ func TestIdentityCheckPeer(t *testing.T) {
 					t.Errorf("identity %d, connection of environment %d: %v, want ErrForeignPeer", i, j, err)
 				}
 			}
-			if err := id.CheckPeer(own); !errors.Is(err, sandbox.ErrForeignPeer) {
+			if err := id.CheckPeer(own.(syscall.Conn)); !errors.Is(err, sandbox.ErrForeignPeer) {
 				t.Errorf("identity %d, the test's connection: %v, want ErrForeignPeer", i, err)
 			}
 		}
@@ -149,7 +150,7 @@ func BenchmarkCheckPeer(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if err := id.CheckPeer(s); err != nil {
+		if err := id.CheckPeer(s.(syscall.Conn)); err != nil {
 			b.Fatal(err)
 		}
 	}

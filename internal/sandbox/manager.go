@@ -69,6 +69,9 @@ const (
 // ErrClosed is returned by Start once Close has been called.
 var ErrClosed = errors.New("sandbox manager closed")
 
+// InitExeName is the file name of the small init binary, cmd/lambdad-init.
+const InitExeName = "lambdad-init"
+
 // Config configures a Manager. The zero value of every field means its
 // default.
 type Config struct {
@@ -83,7 +86,7 @@ type Config struct {
 	// ({InitSubcommand} by default).
 	InitCommand []string
 	// InitExe, when set, is a small binary that runs InitMain when started
-	// without arguments (lambdad-init; see FindInitExe). Isolated mode
+	// without arguments (cmd/lambdad-init, named InitExeName). Isolated mode
 	// starts it instead of SelfExe, which is a large program that takes
 	// several milliseconds of CPU to start, unless it fails the start-up
 	// test; then SelfExe serves.

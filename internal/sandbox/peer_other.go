@@ -4,8 +4,11 @@ package sandbox
 
 import (
 	"errors"
-	"net"
+	"syscall"
 )
 
 // peerUID is not available: sock_diag is Linux's.
-func peerUID(net.Conn) (uint32, error) { return 0, errors.ErrUnsupported }
+func peerUID(syscall.Conn) (uint32, error) { return 0, errors.ErrUnsupported }
+
+// checkPeerLookup fails: peerUID is not available.
+func checkPeerLookup() error { return errors.ErrUnsupported }

@@ -1,4 +1,4 @@
-package sandbox
+package daemon
 
 import (
 	"debug/buildinfo"
@@ -7,20 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+
+	"github.com/lambdad/lambdad/internal/sandbox"
 )
 
-// InitExeName is the file name of the small init binary (cmd/lambdad-init)
-// that FindInitExe looks for beside lambdad.
-const InitExeName = "lambdad-init"
-
 // FindInitExe returns the lambdad-init beside the binary at self, for
-// Config.InitExe: "" with a nil error when there is none (go run builds
+// sandbox.Config.InitExe: "" with a nil error when there is none (go run builds
 // lambdad alone), and "" with an error saying why when there is one that
 // does not come from the same build as the running program (the same Go
 // version, module version and VCS revision), whose protocol with lambdad
 // could differ.
 func FindInitExe(self string) (string, error) {
-	path := filepath.Join(filepath.Dir(self), InitExeName)
+	path := filepath.Join(filepath.Dir(self), sandbox.InitExeName)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
