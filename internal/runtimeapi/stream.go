@@ -17,8 +17,9 @@ const (
 	// streamWriteMax bounds one Write to the caller, so that the conn can
 	// read into the other half of the ring meanwhile. With two 128 KiB
 	// buffers handed over per read, aws-lambda-go's 32 KiB chunks went out
-	// as ~14 KiB writes and the 50 MB benchmark ran at ~190 MB/s; with the
-	// ring, 256 KiB writes and streamReadBufferSize, ~400 MB/s.
+	// as ~14 KiB writes and the 50 MB e2e benchmark ran at ~220 MB/s; with
+	// the ring, streamReadBufferSize (and events not copied by the
+	// eventstream Encoder), ~540 MB/s on the 2-vCPU VM.
 	streamWriteMax = 256 << 10
 	// streamReadBufferSize is the conn's read buffer while it reads a
 	// streamed body (bodies: 16 KiB): a chunk that fits is read through it,
