@@ -8,12 +8,18 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Store is the directory of every function's log streams:
 // DIR/<account>/<function>/<stream file>.
 type Store struct {
 	dir string
+	// create serialises Create: the streams of a burst of environments are
+	// created in one directory, whose lock the kernel otherwise contends
+	// for by spinning (a tenth of all CPU time while 1,000 environments
+	// started at once).
+	create sync.Mutex
 }
 
 // NewStore returns the log store rooted at dir, creating it.
@@ -38,7 +44,9 @@ func (s *Store) Create(account, function, stream string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create log group dir: %w", err)
 	}
+	s.create.Lock()
 	f, err := os.OpenFile(filepath.Join(dir, streamFile(stream)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	s.create.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("create log stream: %w", err)
 	}

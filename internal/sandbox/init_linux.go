@@ -67,7 +67,7 @@ func isFileType(fd int, typ uint32) bool {
 // carries the runtime's stdin, stdout and stderr, which become descriptors
 // 0 to 2. It returns false at end of file: lambdad does not need this init.
 func receive(v any, files bool) (bool, error) {
-	buf := make([]byte, maxConfig+1)
+	buf := configBuf[:]
 	var oob []byte
 	if files {
 		oob = make([]byte, unix.CmsgSpace(3*4))
@@ -111,6 +111,11 @@ func receive(v any, files bool) (bool, error) {
 	}
 	return true, nil
 }
+
+// configBuf receives the init's messages. It is not allocated: zeroing
+// 128 KiB on the heap would touch every page of it, where the kernel maps
+// only the pages a message fills.
+var configBuf [maxConfig + 1]byte
 
 // initError is a failed step of the init.
 type initError struct {

@@ -17,6 +17,11 @@ import (
 // initEnv marks the environment of a sandbox init process.
 const initEnv = "LAMBDAD_SANDBOX_INIT"
 
+// initEnvironment is the init's own environment (the runtime gets the
+// Spec's). The init's work runs on one locked thread: with one P the Go
+// runtime starts fewer threads of its own.
+var initEnvironment = []string{initEnv + "=1", "GOMAXPROCS=1"}
+
 // The init's protocol. The init starts with a control socket on ctrlFD and
 // a status pipe on statusFD. lambdad sends a prepareConfig message; the
 // init builds what every environment shares, answers waitingByte and waits
@@ -149,7 +154,7 @@ func (m *Manager) spawnInitHere(cgroupFD int) (*initProc, error) {
 		}
 		return os.StartProcess(m.sys.initArgv[0], m.sys.initArgv, &os.ProcAttr{
 			Dir: "/",
-			Env: []string{initEnv + "=1"},
+			Env: initEnvironment,
 			// The init's own stderr is lambdad's, for a crash before it
 			// gets the runtime's files.
 			Files: []*os.File{null, null, os.Stderr, childCtrl, statusW}, // ctrlFD, statusFD

@@ -201,7 +201,7 @@ func (m *Manager) useInit(argv []string) error {
 	s := m.sys
 	s.initArgv = argv
 	if !m.cfg.noSpawner {
-		sp, err := startSpawner(argv, []string{initEnv + "=1"})
+		sp, err := startSpawner(argv, initEnvironment)
 		if err != nil {
 			m.log.Warn("sandbox spawner: inits start from lambdad's own descriptor table", "err", err)
 		}
