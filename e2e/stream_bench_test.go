@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdad/lambdad/internal/eventstream"
 	"github.com/lambdad/lambdad/internal/lambdadtest"
@@ -134,4 +136,46 @@ func (f *firstByte) Read(p []byte) (int, error) {
 		f.at = time.Now()
 	}
 	return n, err
+}
+
+// BenchmarkInvokeStreamSDK streams the 50 MB of BenchmarkInvokeStream to
+// aws-sdk-go-v2's own event-stream reader, as an application would read it
+// (BenchmarkInvokeStream decodes with lambdad's decoder, which costs the
+// shared CPUs less):
+//
+//	go test ./e2e -run '^$' -bench InvokeStream -count 6
+func BenchmarkInvokeStreamSDK(b *testing.B) {
+	d := lambdadtest.Start(b, lambdadtest.Options{})
+	c := streamClient(d)
+	in := createInput("big", lambdadtest.GoZip(b, goStreamer))
+	in.MemorySize = aws.Int32(512)
+	if _, err := c.CreateFunction(b.Context(), in); err != nil {
+		b.Fatal(err)
+	}
+	const size = 50_000_000
+	b.SetBytes(size)
+	for b.Loop() {
+		out, err := c.InvokeWithResponseStream(b.Context(), &lambda.InvokeWithResponseStreamInput{
+			FunctionName: aws.String("big"),
+			Payload:      []byte(fmt.Sprintf(`{"do":"big","n":%d}`, size)),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, complete := 0, false
+		for ev := range out.GetStream().Events() {
+			switch e := ev.(type) {
+			case *types.InvokeWithResponseStreamResponseEventMemberPayloadChunk:
+				n += len(e.Value.Payload)
+			case *types.InvokeWithResponseStreamResponseEventMemberInvokeComplete:
+				complete = e.Value.ErrorCode == nil
+			}
+		}
+		if err := out.GetStream().Close(); err != nil {
+			b.Fatal(err)
+		}
+		if n != size || !complete {
+			b.Fatalf("read %d bytes, completed %v", n, complete)
+		}
+	}
 }
