@@ -767,16 +767,7 @@ func TestWarmPool(t *testing.T) {
 	}
 	run := func(id string) {
 		t.Helper()
-		var out output
-		spec := e.spec(code, id, "report")
-		spec.Stdout = &out
-		p := e.start(t, spec)
-		if r := readReport(t, &out); r.Pid != 1 || r.Cwd != "/var/task" {
-			t.Errorf("report from a warm init: %+v", r)
-		}
-		if st := waitDone(t, p); st.Code != 0 {
-			t.Errorf("exit %v", st)
-		}
+		runIsolatedReport(t, e, code, id)
 	}
 
 	awaitReady(1)
@@ -872,4 +863,20 @@ func TestRuntimes(t *testing.T) {
 			})
 		}
 	})
+}
+
+// runIsolatedReport runs the report action in an isolated environment and
+// checks that the runtime is PID 1 in /var/task and exits 0.
+func runIsolatedReport(t *testing.T, e *testEnv, code, id string) {
+	t.Helper()
+	var out output
+	spec := e.spec(code, id, "report")
+	spec.Stdout = &out
+	p := e.start(t, spec)
+	if r := readReport(t, &out); r.Pid != 1 || r.Cwd != "/var/task" {
+		t.Errorf("report: %+v", r)
+	}
+	if st := waitDone(t, p); st.Code != 0 {
+		t.Errorf("exit %v", st)
+	}
 }

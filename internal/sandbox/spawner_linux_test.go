@@ -25,17 +25,8 @@ func TestSpawner(t *testing.T) {
 				t.Fatalf("UsesSpawner = %v, want %v", got, spawner)
 			}
 			code := e.codeDir(t)
-			var out output
-			spec := e.spec(code, "report", "report")
-			spec.Stdout = &out
-			p := e.start(t, spec)
-			if r := readReport(t, &out); r.Pid != 1 || r.Cwd != "/var/task" {
-				t.Errorf("report: %+v", r)
-			}
-			if st := waitDone(t, p); st.Code != 0 {
-				t.Errorf("exit %v", st)
-			}
-			p = e.start(t, e.spec(code, "exit", "exit", "3"))
+			runIsolatedReport(t, e, code, "report")
+			p := e.start(t, e.spec(code, "exit", "exit", "3"))
 			if st := waitDone(t, p); st != (sandbox.ExitStatus{Code: 3}) {
 				t.Errorf("exit %+v, want code 3", st)
 			}
@@ -69,16 +60,7 @@ func TestInitExe(t *testing.T) {
 			if got := sandbox.InitArgv(e.m); !slices.Equal(got, tt.want) {
 				t.Fatalf("inits start with %q, want %q", got, tt.want)
 			}
-			var out output
-			spec := e.spec(e.codeDir(t), "report", "report")
-			spec.Stdout = &out
-			p := e.start(t, spec)
-			if r := readReport(t, &out); r.Pid != 1 || r.Cwd != "/var/task" {
-				t.Errorf("report: %+v", r)
-			}
-			if st := waitDone(t, p); st.Code != 0 {
-				t.Errorf("exit %v", st)
-			}
+			runIsolatedReport(t, e, e.codeDir(t), "report")
 		})
 	}
 }
