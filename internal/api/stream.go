@@ -113,9 +113,6 @@ func (s *Server) syncRequest(r *http.Request, c *call) (*scheduler.Request, *sch
 // it whenever it has written all the function has sent so far. It is used
 // by one goroutine at a time (the scheduler writes from the handler's
 // goroutine).
-// The scheduler's writer is an io.Writer; runtimeapi finds Flush on it.
-var _ interface{ Flush() error } = (*eventWriter)(nil)
-
 type eventWriter struct {
 	w             http.ResponseWriter
 	rc            *http.ResponseController
@@ -146,6 +143,9 @@ func (ew *eventWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// The scheduler's writer is an io.Writer; runtimeapi finds Flush on it.
+var _ interface{ Flush() error } = (*eventWriter)(nil)
 
 // Flush sends the events written so far.
 func (ew *eventWriter) Flush() error {
