@@ -59,12 +59,7 @@ func BenchmarkFunctionURL(b *testing.B) {
 		u := aws.ToString(out.FunctionUrl)
 		ids[auth] = u[len("http://") : len("http://")+32]
 	}
-	if _, err := c.AddPermission(b.Context(), &lambda.AddPermissionInput{
-		FunctionName: aws.String("constant"), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
-		Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
-	}); err != nil {
-		b.Fatal(err)
-	}
+	allowPublic(b, c, "constant")
 	body := payloadOf(100)
 	requests := []struct {
 		target string

@@ -173,14 +173,41 @@ func newRequest(t *testing.T, method, url string, body []byte, header ...string)
 	return req
 }
 
-func allowPublic(t *testing.T, c *lambda.Client, name string) {
+// allowPublic grants the public what AWS requires to call a NONE function
+// URL of name (since October 2025 for new URLs): lambda:InvokeFunctionUrl
+// for the NONE auth type, and lambda:InvokeFunction through a function URL.
+func allowPublic(t testing.TB, c *lambda.Client, name string) {
 	t.Helper()
-	_, err := c.AddPermission(ctx(t), &lambda.AddPermissionInput{
+	allowPublicURL(t, c, name, "")
+	allowInvokeViaURL(t, c, name, "")
+}
+
+// allowPublicURL adds the lambda:InvokeFunctionUrl half of allowPublic for
+// qualifier ("" for the function).
+func allowPublicURL(t testing.TB, c *lambda.Client, name, qualifier string) {
+	t.Helper()
+	addPermission(t, c, &lambda.AddPermissionInput{
 		FunctionName: aws.String(name), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
 		Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
-	})
-	if err != nil {
-		t.Fatalf("AddPermission %s: %v", name, err)
+	}, qualifier)
+}
+
+// allowInvokeViaURL adds the lambda:InvokeFunction half of allowPublic.
+func allowInvokeViaURL(t testing.TB, c *lambda.Client, name, qualifier string) {
+	t.Helper()
+	addPermission(t, c, &lambda.AddPermissionInput{
+		FunctionName: aws.String(name), StatementId: aws.String("url-invoke"), Action: aws.String("lambda:InvokeFunction"),
+		Principal: aws.String("*"), InvokedViaFunctionUrl: aws.Bool(true),
+	}, qualifier)
+}
+
+func addPermission(t testing.TB, c *lambda.Client, in *lambda.AddPermissionInput, qualifier string) {
+	t.Helper()
+	if qualifier != "" {
+		in.Qualifier = aws.String(qualifier)
+	}
+	if _, err := c.AddPermission(context.Background(), in); err != nil {
+		t.Fatalf("AddPermission %s %s: %v", aws.ToString(in.FunctionName), aws.ToString(in.Action), err)
 	}
 }
 
@@ -382,12 +409,8 @@ func testURLBuffered(t *testing.T, d *lambdadtest.Daemon, c *lambda.Client) {
 		}
 		url := aws.ToString(out.FunctionUrl) + "who?am=i"
 		// Even a public policy does not open an AWS_IAM URL.
-		if _, err := c.AddPermission(ctx(t), &lambda.AddPermissionInput{
-			FunctionName: aws.String("web"), Qualifier: aws.String("private"), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
-			Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
-		}); err != nil {
-			t.Fatal(err)
-		}
+		allowPublicURL(t, c, "web", "private")
+		allowInvokeViaURL(t, c, "web", "private")
 
 		resp, body := fetch(t, client, newRequest(t, "GET", url, nil))
 		if resp.StatusCode != 403 || !strings.Contains(string(body), "Forbidden.") {
@@ -443,12 +466,13 @@ func testURLBuffered(t *testing.T, d *lambdadtest.Daemon, c *lambda.Client) {
 		if resp, body := fetch(t, client, newRequest(t, "GET", aliasURL, nil)); resp.StatusCode != 403 {
 			t.Fatalf("alias without permission: %d %s", resp.StatusCode, body)
 		}
-		if _, err := c.AddPermission(ctx(t), &lambda.AddPermissionInput{
-			FunctionName: aws.String("web"), Qualifier: aws.String("live"), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
-			Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
-		}); err != nil {
-			t.Fatal(err)
+		// lambda:InvokeFunctionUrl alone no longer opens a URL: AWS requires
+		// lambda:InvokeFunction too (new URLs, since October 2025).
+		allowPublicURL(t, c, "web", "live")
+		if resp, body := fetch(t, client, newRequest(t, "GET", aliasURL, nil)); resp.StatusCode != 403 {
+			t.Fatalf("alias without lambda:InvokeFunction: %d %s", resp.StatusCode, body)
 		}
+		allowInvokeViaURL(t, c, "web", "live")
 		if resp, body := fetch(t, client, newRequest(t, "GET", aliasURL, nil)); resp.StatusCode != 200 || string(body) != "hello" {
 			t.Fatalf("alias: %d %s", resp.StatusCode, body)
 		}
@@ -487,12 +511,8 @@ func testURLStream(t *testing.T, d *lambdadtest.Daemon, c *lambda.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.AddPermission(ctx(t), &lambda.AddPermissionInput{
-		FunctionName: aws.String("web"), Qualifier: aws.String("streaming"), StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"),
-		Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	allowPublicURL(t, c, "web", "streaming")
+	allowInvokeViaURL(t, c, "web", "streaming")
 	base := aws.ToString(out.FunctionUrl)
 	client := urlClient(d)
 

@@ -145,9 +145,7 @@ func (s *Server) serveFunctionURL(w http.ResponseWriter, r *http.Request, a urlA
 			return
 		}
 		signer := res.Credentials.AccountID
-		if signer != fn.Account && !fn.Permits(target.Qualifier, registry.PolicyRequest{
-			Action: "lambda:InvokeFunctionUrl", Principal: signer, FunctionUrlAuthType: registry.AuthIAM,
-		}) {
+		if signer != fn.Account && !urlPermitted(fn, target.Qualifier, signer, registry.AuthIAM) {
 			writeURLDenied(w, &forbidden)
 			return
 		}
@@ -160,9 +158,7 @@ func (s *Server) serveFunctionURL(w http.ResponseWriter, r *http.Request, a urlA
 			UserID:    signer,
 		}
 	default:
-		if !fn.Permits(target.Qualifier, registry.PolicyRequest{
-			Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: registry.AuthNone,
-		}) {
+		if !urlPermitted(fn, target.Qualifier, "*", registry.AuthNone) {
 			writeURLDenied(w, &forbidden)
 			return
 		}
@@ -457,4 +453,18 @@ func writeFunctionFailed(w http.ResponseWriter) {
 // (unverified for function URLs).
 func urlTooLarge() error {
 	return awserr.New(awserr.RequestEntityTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", maxInvokeBody)
+}
+
+// urlPermitted reports whether fn's resource policy for qualifier lets
+// principal call its function URL of authType. As on AWS for URLs created
+// since October 2025, that takes two grants: lambda:InvokeFunctionUrl
+// (whose FunctionUrlAuthType condition must match) and lambda:InvokeFunction
+// (which a lambda:InvokedViaFunctionUrl condition may limit to URL calls).
+func urlPermitted(fn *registry.Function, qualifier, principal, authType string) bool {
+	req := registry.PolicyRequest{Action: "lambda:InvokeFunctionUrl", Principal: principal, FunctionUrlAuthType: authType}
+	if !fn.Permits(qualifier, req) {
+		return false
+	}
+	req.Action = "lambda:InvokeFunction"
+	return fn.Permits(qualifier, req)
 }

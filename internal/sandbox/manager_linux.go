@@ -189,7 +189,8 @@ func (m *Manager) setupIsolation() (string, error) {
 	if m.cfg.WarmInits > 0 {
 		m.keepWarm(m.cfg.WarmInits)
 	}
-	return "root: mount, PID, IPC and UTS namespaces, a uid per environment; network shared", nil
+	return "root: mount, PID, IPC and UTS namespaces, a uid per environment; network shared; init " +
+		strings.Join(append([]string{filepath.Base(s.initArgv[0])}, s.initArgv[1:]...), " "), nil
 }
 
 // useInit makes argv the command of every init, after a probe environment
