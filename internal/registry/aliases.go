@@ -158,7 +158,8 @@ func (r *Registry) checkAlias(fn *Function, a *Alias) error {
 }
 
 // unqualifiedTarget resolves the function of an operation on a function's
-// parts (aliases, listings): a function name or unqualified ARN.
+// parts (aliases, listings, reserved concurrency): a function name or
+// unqualified ARN, never a version or alias.
 func (r *Registry) unqualifiedTarget(account, functionName string, v *violations) (target, error) {
 	ref, _ := parseName(functionName, managementName, v)
 	if err := v.err(); err != nil {

@@ -11,20 +11,6 @@ import (
 // (75 GB; not enforced).
 const totalCodeSizeLimit = 80_530_636_800
 
-// concurrencyTarget resolves the function a *FunctionConcurrency operation
-// names: a function, never a version or alias.
-func (r *Registry) concurrencyTarget(account, functionName string, v *violations) (target, error) {
-	ref, _ := parseName(functionName, managementName, v)
-	if err := v.err(); err != nil {
-		return target{}, err
-	}
-	t, err := r.resolveRef(account, ref, "")
-	if err != nil {
-		return target{}, err
-	}
-	return t, t.unqualified()
-}
-
 // PutFunctionConcurrency reserves n concurrent executions for a function
 // (0 stops it from being invoked). The account must keep
 // MinUnreservedConcurrency unreserved. n nil means the request had none.
@@ -36,7 +22,7 @@ func (r *Registry) PutFunctionConcurrency(ctx context.Context, account, function
 	case *n < 0:
 		v.intRange(int64(*n), "reservedConcurrentExecutions", 0, 1<<31-1)
 	}
-	t, err := r.concurrencyTarget(account, functionName, &v)
+	t, err := r.unqualifiedTarget(account, functionName, &v)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +57,7 @@ func (r *Registry) PutFunctionConcurrency(ctx context.Context, account, function
 // has none.
 func (r *Registry) GetFunctionConcurrency(account, functionName string) (*Concurrency, error) {
 	var v violations
-	t, err := r.concurrencyTarget(account, functionName, &v)
+	t, err := r.unqualifiedTarget(account, functionName, &v)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +75,7 @@ func (r *Registry) GetFunctionConcurrency(account, functionName string) (*Concur
 // DeleteFunctionConcurrency removes a function's reservation.
 func (r *Registry) DeleteFunctionConcurrency(ctx context.Context, account, functionName string) error {
 	var v violations
-	t, err := r.concurrencyTarget(account, functionName, &v)
+	t, err := r.unqualifiedTarget(account, functionName, &v)
 	if err != nil {
 		return err
 	}

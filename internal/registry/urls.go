@@ -364,15 +364,8 @@ func (r *Registry) ListFunctionURLConfigs(account string, in ListURLConfigsInput
 	if in.MaxItems != 0 {
 		v.intRange(int64(in.MaxItems), "maxItems", 1, 50)
 	}
-	ref, _ := parseName(in.FunctionName, managementName, &v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	t, err := r.resolveRef(account, ref, "")
+	t, err := r.unqualifiedTarget(account, in.FunctionName, &v)
 	if err != nil {
-		return nil, err
-	}
-	if err := t.unqualified(); err != nil {
 		return nil, err
 	}
 	fn := r.Function(account, t.name)
@@ -392,27 +385,19 @@ func (r *Registry) ListFunctionURLConfigs(account string, in ListURLConfigsInput
 		limit = 50
 	}
 	out := &ListURLConfigsOutput{FunctionUrlConfigs: []*FunctionURLConfig{}}
+	last := ""
 	for _, q := range slices.Sorted(maps.Keys(fn.URLs)) {
 		if !fn.hasQualifier(q) || hasMarker && q <= after {
 			continue
 		}
 		if len(out.FunctionUrlConfigs) == limit {
-			last := out.FunctionUrlConfigs[len(out.FunctionUrlConfigs)-1].qualifier()
 			out.NextMarker = stringPtr(encodeMarker("/" + last))
 			break
 		}
 		out.FunctionUrlConfigs = append(out.FunctionUrlConfigs, fn.URLs[q].response(r.qualifiedARN(account, t.name, q), urlStored))
+		last = q
 	}
 	return out, nil
-}
-
-// qualifier is the qualifier of the ARN of c: "" when unqualified.
-func (c *FunctionURLConfig) qualifier() string {
-	parts := strings.Split(c.FunctionArn, ":")
-	if len(parts) == 8 {
-		return parts[7]
-	}
-	return ""
 }
 
 // setURL stores c as the URL config of q in fn (a copy inside mutate).
