@@ -224,7 +224,7 @@ func (sp *spawner) fork(null, cgroupFD int) ([]byte, []int) {
 	if err != nil {
 		unix.Close(ctrl[0])
 		unix.Close(status[0])
-		return fail("start sandbox init", err)
+		return fail("fork and exec", err)
 	}
 	rights := []int{ctrl[0], status[0]}
 	if pidfd >= 0 {

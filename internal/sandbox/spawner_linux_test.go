@@ -47,12 +47,18 @@ func TestInitExe(t *testing.T) {
 	if err := os.WriteFile(notInit, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Not a program at all: the spawner's fork fails and says why.
+	notExe := filepath.Join(t.TempDir(), sandbox.InitExeName)
+	if err := os.WriteFile(notExe, []byte("not an executable"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, initExe string
 		want          []string
 	}{
 		{"init-exe", initExe, []string{initExe}},
 		{"broken-init-exe", notInit, []string{self, sandbox.InitSubcommand}},
+		{"unexecutable-init-exe", notExe, []string{self, sandbox.InitSubcommand}},
 		{"none", "", []string{self, sandbox.InitSubcommand}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
