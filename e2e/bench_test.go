@@ -215,23 +215,29 @@ func BenchmarkColdStart(b *testing.B) {
 	for _, mode := range []string{"auto", "off"} {
 		b.Run("isolation="+mode, func(b *testing.B) {
 			d := lambdadtest.Start(b, lambdadtest.Options{Args: []string{"--isolation", mode}})
-			benchColdStart(b, d)
+			c := d.Client()
+			zip := lambdadtest.GoZip(b, noopFunction)
+			benchColdStarts(b, d, "cold", func(name string, _ int) {
+				if _, err := c.CreateFunction(b.Context(), createInput(name, zip)); err != nil {
+					b.Fatal(err)
+				}
+			})
 		})
 	}
 }
 
-func benchColdStart(b *testing.B, d *lambdadtest.Daemon) {
+// benchColdStarts times b.N first invokes of new functions and reports
+// their percentiles: for each, create(name, i) makes the function (not
+// timed), its first invoke is timed, and it is deleted again (not timed).
+func benchColdStarts(b *testing.B, d *lambdadtest.Daemon, prefix string, create func(name string, i int)) {
 	c := d.Client()
-	zip := lambdadtest.GoZip(b, noopFunction)
 	client := lambdadtest.KeepAliveClient(1)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
-		name := fmt.Sprintf("cold-%d-%d", b.N, i)
-		if _, err := c.CreateFunction(b.Context(), createInput(name, zip)); err != nil {
-			b.Fatal(err)
-		}
+		name := fmt.Sprintf("%s-%d-%d", prefix, b.N, i)
+		create(name, i)
 		req := lambdadtest.Sign(b, d.URL, "POST", "/2015-03-31/functions/"+name+"/invocations", payloadOf(100))
 		b.StartTimer()
 		start := time.Now()

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -372,7 +371,6 @@ func BenchmarkColdStartLayers(b *testing.B) {
 	d := lambdadtest.Start(b, lambdadtest.Options{})
 	c := d.Client()
 	zip := lambdadtest.GoZip(b, noopFunction)
-	client := lambdadtest.KeepAliveClient(1)
 	layer := func(i, n int) []byte {
 		files := map[string]lambdadtest.File{}
 		for f := range 64 {
@@ -380,11 +378,7 @@ func BenchmarkColdStartLayers(b *testing.B) {
 		}
 		return lambdadtest.Zip(b, files)
 	}
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		b.StopTimer()
-		name := fmt.Sprintf("cold-layers-%d-%d", b.N, i)
+	benchColdStarts(b, d, "cold-layers", func(name string, i int) {
 		in := createInput(name, zip)
 		for n := range 2 {
 			out, err := c.PublishLayerVersion(b.Context(), &lambda.PublishLayerVersionInput{
@@ -399,20 +393,5 @@ func BenchmarkColdStartLayers(b *testing.B) {
 		if _, err := c.CreateFunction(b.Context(), in); err != nil {
 			b.Fatal(err)
 		}
-		req := lambdadtest.Sign(b, d.URL, "POST", "/2015-03-31/functions/"+name+"/invocations", payloadOf(100))
-		b.StartTimer()
-		start := time.Now()
-		status, body, err := req.Do(client, d.URL)
-		lat = append(lat, time.Since(start))
-		if err != nil || status != 200 {
-			b.Fatalf("status %d err %v: %s", status, err, body)
-		}
-		b.StopTimer()
-		if _, err := c.DeleteFunction(b.Context(), &lambda.DeleteFunctionInput{FunctionName: aws.String(name)}); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-	}
-	b.StopTimer()
-	reportPercentiles(b, lat)
+	})
 }

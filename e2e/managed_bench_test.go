@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -90,28 +89,7 @@ func BenchmarkManagedColdStart(b *testing.B) {
 						b.Fatalf("status %d err %v: %s", status, err, body)
 					}
 				}
-				lat := make([]time.Duration, 0, b.N)
-				b.ResetTimer()
-				for i := range b.N {
-					b.StopTimer()
-					name := fmt.Sprintf("cold-%s-%d-%d", fn.name, b.N, i)
-					createEcho(b, c, name, fn, zip)
-					req := lambdadtest.Sign(b, d.URL, "POST", "/2015-03-31/functions/"+name+"/invocations", payloadOf(100))
-					b.StartTimer()
-					start := time.Now()
-					status, body, err := req.Do(client, d.URL)
-					lat = append(lat, time.Since(start))
-					if err != nil || status != 200 {
-						b.Fatalf("status %d err %v: %s", status, err, body)
-					}
-					b.StopTimer()
-					if _, err := c.DeleteFunction(b.Context(), &lambda.DeleteFunctionInput{FunctionName: aws.String(name)}); err != nil {
-						b.Fatal(err)
-					}
-					b.StartTimer()
-				}
-				b.StopTimer()
-				reportPercentiles(b, lat)
+				benchColdStarts(b, d, "cold-"+fn.name, func(name string, _ int) { createEcho(b, c, name, fn, zip) })
 			})
 		}
 		d.Stop()
