@@ -59,7 +59,6 @@ type stream struct {
 	stop  chan struct{} // closed when InvokeStream returns early (Server.abort)
 	done  chan struct{} // the Server's: closed by Close
 
-	sent     int64 // body bytes queued so far; conn goroutine only
 	writeErr error // the caller's Write or Flush failed; InvokeStream goroutine only
 	dirty    bool  // written to w since its last Flush; InvokeStream goroutine only
 
@@ -156,13 +155,14 @@ func (st *stream) consume(b *body, limit int64) (tooLarge bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if rest := limit + 1 - st.sent; int64(len(room)) > rest {
+		sent := st.filled.Load() // body bytes queued so far: only the conn moves it
+		if rest := limit + 1 - sent; int64(len(room)) > rest {
 			room = room[:rest]
 		}
 		n, err := b.Read(room)
-		if st.sent += int64(n); st.sent > limit {
-			n -= int(st.sent - limit)
-			st.sent, tooLarge = limit, true
+		if over := sent + int64(n) - limit; over > 0 {
+			n -= int(over)
+			tooLarge = true
 		}
 		if n > 0 {
 			st.queue(n)
@@ -274,7 +274,7 @@ func (c *conn) handleStream(gen uint64, st *stream) bool {
 	case errors.Is(err, errStreamAbandoned), errors.Is(err, ErrClosed):
 		c.writeError(errInvalidRequestID, true)
 		return false
-	case err != nil && st.sent == 0:
+	case err != nil && st.filled.Load() == 0:
 		// Nothing reached the caller: the runtime may still answer on
 		// another connection, as for a buffered response.
 		s.unclaim(gen)
