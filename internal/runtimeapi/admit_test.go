@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,9 +19,9 @@ import (
 func TestAdmit(t *testing.T) {
 	s := runtimeapi.New(runtimeapi.Limits{}, nil)
 	var checked atomic.Int32
-	s.Admit(func(c net.Conn) error {
+	s.Admit(func(c syscall.Conn) error {
 		checked.Add(1)
-		if c.RemoteAddr().(*net.TCPAddr).IP.Equal(net.IPv4(127, 0, 0, 2)) {
+		if c.(*net.TCPConn).RemoteAddr().(*net.TCPAddr).IP.Equal(net.IPv4(127, 0, 0, 2)) {
 			return errors.New("not this one")
 		}
 		return nil

@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -101,8 +102,8 @@ type dispatch struct {
 type Server struct {
 	limits              Limits
 	log                 *slog.Logger
-	admit               func(net.Conn) error // set before Listen; nil admits everyone
-	refusedOnce         atomic.Bool          // a refusal was logged at Warn
+	admit               func(syscall.Conn) error // set before Listen; nil admits everyone
+	refusedOnce         atomic.Bool              // a refusal was logged at Warn
 	sizeErrorBody       []byte
 	streamSizeErrorBody []byte
 	invalidModeBody     []byte
@@ -160,9 +161,11 @@ func New(limits Limits, log *slog.Logger) *Server {
 
 // Admit makes the server refuse every connection for which check returns an
 // error, such as one from a process outside the environment: it is closed
-// unread, before it counts against the connection limit. check runs once per
-// connection, in the accept loop. Call Admit before Listen.
-func (s *Server) Admit(check func(net.Conn) error) { s.admit = check }
+// unread, before it counts against the connection limit. check gets the
+// accepted *net.TCPConn (as a syscall.Conn, so that a checker can ask the
+// socket itself without package net) and runs once per connection, in the
+// accept loop. Call Admit before Listen.
+func (s *Server) Admit(check func(syscall.Conn) error) { s.admit = check }
 
 // Listen binds 127.0.0.1 on an ephemeral port and starts serving on it. It
 // returns the address to give the runtime as AWS_LAMBDA_RUNTIME_API
@@ -593,7 +596,8 @@ func (s *Server) accept(ln net.Listener) {
 		}
 		backoff = 0
 		if s.admit != nil {
-			if err := s.admit(nc); err != nil {
+			sc, _ := nc.(syscall.Conn) // a *net.TCPConn
+			if err := s.admit(sc); err != nil {
 				s.refuse(nc, err)
 				continue
 			}

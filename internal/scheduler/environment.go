@@ -7,13 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/lambdad/lambdad/internal/logs"
@@ -92,10 +90,7 @@ func (s *Scheduler) startEnvironment(ctx context.Context, p *pool, req *Request)
 		return nil, nil, err
 	}
 	e.rapi = runtimeapi.New(runtimeapi.Limits{MaxResponse: maxResponse}, s.log.With("function", fn.Name, "env", e.id))
-	e.rapi.Admit(func(c net.Conn) error {
-		sc, _ := c.(syscall.Conn) // a *net.TCPConn
-		return ident.CheckPeer(sc)
-	})
+	e.rapi.Admit(ident.CheckPeer)
 	addr, err := e.rapi.Listen()
 	if err != nil {
 		ident.Release()
